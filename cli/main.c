@@ -1,0 +1,99 @@
+/*
+ * main.c - trawic(1): dispatch to a verb.
+ *
+ * Thin on purpose: every verb lives in its own file and calls the library;
+ * this file only knows the list of verbs and the global options.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cli/cli.h"
+
+const char *cli_progname = "trawic";
+
+static const struct verb {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+} verbs[] = {
+	{ "extract", cmd_extract, "list the maskable elements of a repository (JSON Lines)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: trawic [--version] [--help] <command> [<args>]\n"
+	    "\n"
+	    "Was this repository in a language model's training set?  trawic masks\n"
+	    "identifiers, strings and comments, asks the model to fill them in, and\n"
+	    "measures how often it reproduces them (the TraWiC method).\n"
+	    "\n"
+	    "commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "   %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f,
+	    "\n"
+	    "'trawic <command> --help' describes a command.\n"
+	    "Exit status: 0 success, 1 judged included, 2 error, 3 daemon unreachable.\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("trawic %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
+	cli_error("'%s' is not a trawic command; see 'trawic --help'", argv[1]);
+	return EXIT_ERROR;
+}

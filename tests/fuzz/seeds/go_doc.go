@@ -1,0 +1,3 @@
+package main
+// Doc for F.
+func F() { s := `raw` }

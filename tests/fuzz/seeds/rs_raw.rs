@@ -1,0 +1,2 @@
+fn main() { let r = r##"raw "# str"##; /// doc
+}
