@@ -2,7 +2,7 @@
 """stdlib_counts.py - Python's own view of a directory of .py files.
 
 Counts, per file, what trawic's Python query must find, using the ast and
-tokenize modules: function names (def and async def), class names,
+tokenize modules: function names (def and async def, less dunder names), class names,
 docstrings (module, class, function) and comments.  The trivial-element
 rule of docs/extractor.md is applied the same way on both sides: a
 comment or docstring without a single letter or digit is not counted.
@@ -30,7 +30,10 @@ def python_counts(path):
     counts = collections.Counter()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            counts["function_name"] += 1
+            # dunder names are fixed by the language: not candidates
+            if not (node.name.startswith("__") and node.name.endswith("__")
+                    and len(node.name) > 4):
+                counts["function_name"] += 1
         elif isinstance(node, ast.ClassDef):
             counts["class_name"] += 1
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
@@ -39,7 +42,8 @@ def python_counts(path):
             if doc is not None and has_signal(doc):
                 counts["docstring"] += 1
     for tok in tokenize.tokenize(io.BytesIO(data).readline):
-        if tok.type == tokenize.COMMENT and has_signal(tok.string.lstrip("#")):
+        if (tok.type == tokenize.COMMENT and has_signal(tok.string.lstrip("#"))
+                and not (tok.start == (1, 0) and tok.string.startswith("#!"))):
             counts["comment"] += 1
     return counts
 
