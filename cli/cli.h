@@ -21,5 +21,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_size(const char *s, unsigned long long *out);
 
 int cmd_extract(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const struct verb {
 	const char *summary;
 } verbs[] = {
 	{ "extract", cmd_extract, "list the maskable elements of a repository (JSON Lines)" },
+	{ "probe", cmd_probe, "mask each element, ask the model, compare (JSON Lines)" },
+	{ "model", cmd_model, "build the embedded reference model from repositories" },
+	{ "serve", cmd_serve, "serve a model over the llama.cpp, OpenAI and Ollama protocols" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,90 @@
+/*
+ * engine.h - the query engine between probes and model backends.
+ *
+ * Deduplicates identical queries, answers from a persistent SQLite cache
+ * keyed by a hash of (model identity, template, decoding parameters,
+ * stop rule, prefix window, suffix window), keeps many requests in flight
+ * over one libcurl multi handle (bounded by the server's slots when it
+ * reports them), retries 429/5xx/timeouts/resets with exponential backoff
+ * and jitter, and never turns a failed query into an answer: a query that
+ * still fails after its retries is reported as failed.
+ *
+ * Backends, named by a spec:
+ *   llamacpp:http://127.0.0.1:8080                 POST /infill
+ *   openai:http://host:8000/v1?model=NAME&template=starcoder2
+ *                                                  POST /v1/completions
+ *   ollama:http://127.0.0.1:11434?model=NAME       POST /api/generate
+ *   ref:PATH                                       the embedded reference model
+ */
+#ifndef TRW_ENGINE_H
+#define TRW_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/fim.h"
+
+typedef struct trw_engine trw_engine;
+
+typedef struct trw_engine_options {
+	unsigned int version;
+	const char *cache_path;		/* NULL = $XDG_CACHE_HOME/trawic/queries.sqlite; "" = no cache */
+	unsigned concurrency;		/* requests in flight; 0 = the server's slots, else 4 */
+	unsigned retries;		/* per query, default 4 */
+	unsigned timeout_ms;		/* per request, default 60000 */
+	unsigned backoff_ms;		/* first retry delay, doubled each time, jittered; default 200 */
+	unsigned health_wait_ms;	/* how long to wait for a loading server; default 120000 */
+} trw_engine_options;
+
+#define TRW_ENGINE_OPTIONS_VERSION 1
+#define TRW_ENGINE_OPTIONS_INIT { TRW_ENGINE_OPTIONS_VERSION, NULL, 0, 4, 60000, 200, 120000 }
+
+/*
+ * Open the model named by `spec`: connect, wait while the server is
+ * loading (503), read its identity, context and slots.  Errors:
+ * TRW_EINVALID (bad spec), TRW_EMODEL (server unreachable, refuses FIM:
+ * the message names the server and quotes its words).
+ */
+int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options *opts);
+void trw_engine_free(trw_engine *e);
+
+/* "llamacpp:<model>@<url>", "ref:<hash>:order6", ...; borrowed. */
+const char *trw_engine_identity(const trw_engine *e);
+
+/* The per-slot context in tokens the server reported, 0 if unknown. */
+unsigned trw_engine_context(const trw_engine *e);
+
+/* Tokens in `text`: the server's tokenizer where it has one, else a
+ * conservative estimate (never below the true count for code). */
+int trw_engine_count_tokens(trw_engine *e, const char *text, size_t len, size_t *out);
+
+/*
+ * Queue a query under the caller's `id`; the query's bytes are copied.
+ * Nothing is sent until trw_engine_run.
+ */
+int trw_engine_submit(trw_engine *e, uint64_t id, const trw_fim_query *q);
+
+/*
+ * Called once per submitted query, on the thread that called
+ * trw_engine_run, in completion order.  `error` is 0 and `c` the
+ * completion, or a negative TRW_E* code with `message` (c is NULL): a
+ * failed query, never a miss.  `c` is borrowed for the call.
+ */
+typedef void (*trw_engine_cb)(void *payload, uint64_t id, int error,
+    const char *message, const trw_completion *c);
+
+/* Run until every queued query is answered or has failed. */
+int trw_engine_run(trw_engine *e, trw_engine_cb cb, void *payload);
+
+typedef struct trw_engine_stats {
+	uint64_t submitted;	/* queries handed in */
+	uint64_t deduplicated;	/* answered by an identical query of the same run */
+	uint64_t cache_hits;	/* answered from the persistent cache */
+	uint64_t model_calls;	/* requests that reached the model (retries included) */
+	uint64_t retries;
+	uint64_t failed;	/* queries that failed after their retries */
+} trw_engine_stats;
+
+void trw_engine_get_stats(const trw_engine *e, trw_engine_stats *out);
+
+#endif
