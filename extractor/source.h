@@ -48,7 +48,8 @@ const char *trw_skip_name(trw_skip reason);
 /* One file of the tree, borrowed by the callback for the call's duration. */
 typedef struct trw_file {
 	const char *path;	/* relative, '/'-separated, no leading "./" */
-	char blob[65];		/* git blob oid in hex, or sha256 hex of the bytes */
+	char blob[65];		/* git blob oid in hex, or sha256 hex of the bytes;
+				   "" for a plain file skipped unread */
 	const trw_lang *lang;	/* NULL when skipped for unknown_language */
 	uint64_t size;		/* bytes (also for skipped files when known) */
 	const char *bytes;	/* NULL when skipped; not NUL-terminated */
