@@ -21,6 +21,7 @@
 #include <tree_sitter/api.h>
 
 #include "common/error.h"
+#include "common/util.h"
 #include "extractor/extract.h"
 #include "extractor/queries.h"
 
@@ -118,6 +119,7 @@ struct trw_extractor {
 	uint32_t *lines;		/* line start offsets of the current file */
 	size_t nlines, lines_alloc;
 	trw_extract_result result;
+	trw_buf scratch;		/* NUL-terminated copies for regexec */
 };
 
 /* ---- positions in a query file ------------------------------------------ */
@@ -513,17 +515,26 @@ void trw_extractor_free(trw_extractor *ex)
 	free(ex->found);
 	free(ex->cands);
 	free(ex->lines);
+	trw_buf_dispose(&ex->scratch);
 	free(ex);
 }
 
 /* ---- running ------------------------------------------------------------- */
 
-static int regex_at(const regex_t *re, const char *s, uint32_t len,
-    regmatch_t *m)
+/*
+ * regexec on a slice.  The slice is copied into a NUL-terminated scratch
+ * buffer first: file bytes need not be terminated, and sanitizer
+ * interceptors of regexec call strlen even under REG_STARTEND.
+ */
+static int regex_at(trw_buf *scratch, const regex_t *re, const char *s,
+    uint32_t len, regmatch_t *m)
 {
+	trw_buf_clear(scratch);
+	if (trw_buf_put(scratch, s, len) < 0)
+		return 0;
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)len;
-	return regexec(re, s, 1, m, REG_STARTEND) == 0;
+	return regexec(re, scratch->ptr, 1, m, REG_STARTEND) == 0;
 }
 
 static int capture_text(const TSQueryMatch *match, uint32_t capture,
@@ -543,8 +554,8 @@ static int capture_text(const TSQueryMatch *match, uint32_t capture,
 }
 
 /* Does the match satisfy every predicate of its pattern? */
-static int match_passes(const pattern_preds *pp, const TSQueryMatch *match,
-    const char *bytes)
+static int match_passes(trw_buf *scratch, const pattern_preds *pp,
+    const TSQueryMatch *match, const char *bytes)
 {
 	for (uint32_t i = 0; i < pp->n; i++) {
 		const pred *p = &pp->v[i];
@@ -570,7 +581,7 @@ static int match_passes(const pattern_preds *pp, const TSQueryMatch *match,
 			ok = len == len2 && memcmp(s, s2, len) == 0;
 			break;
 		case PRED_MATCH:
-			ok = regex_at(&p->re, s, len, m);
+			ok = regex_at(scratch, &p->re, s, len, m);
 			break;
 		case PRED_ANY_OF:
 			for (uint32_t k = 0; k < p->nany && !ok; k++)
@@ -586,8 +597,8 @@ static int match_passes(const pattern_preds *pp, const TSQueryMatch *match,
 }
 
 /* Apply a #trim! of this capture to [start,end). */
-static void apply_trim(const pattern_preds *pp, uint32_t capture,
-    const char *bytes, uint32_t *start, uint32_t *end)
+static void apply_trim(trw_buf *scratch, const pattern_preds *pp,
+    uint32_t capture, const char *bytes, uint32_t *start, uint32_t *end)
 {
 	for (uint32_t i = 0; i < pp->n; i++) {
 		const pred *p = &pp->v[i];
@@ -595,7 +606,7 @@ static void apply_trim(const pattern_preds *pp, uint32_t capture,
 
 		if (p->type != PRED_TRIM || p->capture != capture)
 			continue;
-		if (p->has_re && regex_at(&p->re, bytes + *start, *end - *start, m) &&
+		if (p->has_re && regex_at(scratch, &p->re, bytes + *start, *end - *start, m) &&
 		    m[0].rm_so == 0)
 			*start += (uint32_t)m[0].rm_eo;
 		/* the right expression must reach the end of the span */
@@ -605,7 +616,7 @@ static void apply_trim(const pattern_preds *pp, uint32_t capture,
 			while (from < *end) {
 				regmatch_t r[1];
 
-				if (!regex_at(&p->re2, bytes + from, *end - from, r))
+				if (!regex_at(scratch, &p->re2, bytes + from, *end - from, r))
 					break;
 				if ((uint32_t)r[0].rm_eo == *end - from) {
 					*end = from + (uint32_t)r[0].rm_so;
@@ -752,7 +763,7 @@ int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
 	while (ts_query_cursor_next_match(ex->cursor, &match)) {
 		const pattern_preds *pp = &lq->patterns[match.pattern_index];
 
-		if (!match_passes(pp, &match, bytes))
+		if (!match_passes(&ex->scratch, pp, &match, bytes))
 			continue;
 		for (uint16_t i = 0; i < match.capture_count; i++) {
 			const TSQueryCapture *c = &match.captures[i];
@@ -764,7 +775,7 @@ int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
 			f.kind = (trw_kind)kind;
 			f.node_start = f.start = ts_node_start_byte(c->node);
 			f.node_end = f.end = ts_node_end_byte(c->node);
-			apply_trim(pp, c->index, bytes, &f.start, &f.end);
+			apply_trim(&ex->scratch, pp, c->index, bytes, &f.start, &f.end);
 			if (kind == TRW_KIND_COMMENT || kind == TRW_KIND_DOCSTRING) {
 				while (f.start < f.end && is_space(bytes[f.start]))
 					f.start++;
