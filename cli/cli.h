@@ -5,6 +5,8 @@
 #ifndef TRW_CLI_H
 #define TRW_CLI_H
 
+#include <stddef.h>
+
 enum {
 	EXIT_OK = 0,		/* done; nothing judged included */
 	EXIT_FLAGGED = 1,	/* an audit judged the repository included */
@@ -19,6 +21,14 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a non-negative size with an optional K/M/G suffix; -1 if invalid. */
 int cli_parse_size(const char *s, unsigned long long *out);
+
+/* "python,go" -> languages (at most `max`, NULL-terminated in `out`, which
+ * holds max + 1); "function_name,string" -> a kind mask.  Both print the
+ * error and return -1 on an unknown name. */
+struct trw_lang;
+int cli_parse_langs(const char *opt, const char *arg, const struct trw_lang **out,
+    size_t max);
+int cli_parse_kinds(const char *opt, const char *arg, unsigned *mask);
 
 int cmd_extract(int argc, char **argv);
 int cmd_model(int argc, char **argv);

@@ -235,57 +235,6 @@ static void print_summary_human(const run *r, double secs)
 	}
 }
 
-/* "a,b,c" -> calls fn(item) for each; returns -1 on the first bad item. */
-static int parse_list(const char *arg, int (*fn)(const char *, void *), void *ctx)
-{
-	char item[64];
-	const char *p = arg;
-
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (n == 0 || n >= sizeof(item))
-			return -1;
-		memcpy(item, p, n);
-		item[n] = '\0';
-		if (fn(item, ctx) < 0)
-			return -1;
-		if (!comma)
-			return 0;
-		p = comma + 1;
-	}
-}
-
-typedef struct lang_filter {
-	const trw_lang *v[MAX_LANGS + 1];
-	size_t n;
-	const char *bad;
-} lang_filter;
-
-static int add_lang(const char *name, void *ctx)
-{
-	lang_filter *lf = ctx;
-	const trw_lang *l = trw_lang_by_name(name);
-
-	if (!l || lf->n == MAX_LANGS)
-		return -1;
-	lf->v[lf->n++] = l;
-	lf->v[lf->n] = NULL;
-	return 0;
-}
-
-static int add_kind(const char *name, void *ctx)
-{
-	unsigned *mask = ctx;
-	int k = trw_kind_from_name(name);
-
-	if (k < 0)
-		return -1;
-	*mask |= 1u << k;
-	return 0;
-}
-
 int cmd_extract(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -304,7 +253,7 @@ int cmd_extract(int argc, char **argv)
 	trw_source_options sopts = TRW_SOURCE_OPTIONS_INIT;
 	trw_scan_options scopts = TRW_SCAN_OPTIONS_INIT;
 	trw_extractor *check = NULL;
-	lang_filter lf = { { NULL }, 0, NULL };
+	const trw_lang *langs[MAX_LANGS + 1] = { NULL };
 	trw_source *src = NULL;
 	const char *rev = NULL;
 	int stats = 0, quiet = 0, c, error = 0, rc = EXIT_ERROR, inited = 0;
@@ -322,19 +271,12 @@ int cmd_extract(int argc, char **argv)
 			rev = optarg;
 			break;
 		case 'l':
-			if (parse_list(optarg, add_lang, &lf) < 0) {
-				cli_error("--lang: unknown language in '%s' (python, c, cpp, java, "
-				    "javascript, typescript, tsx, go, rust)", optarg);
+			if (cli_parse_langs("--lang", optarg, langs, MAX_LANGS) < 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'k':
-			scopts.extract.kinds = 0;
-			if (parse_list(optarg, add_kind, &scopts.extract.kinds) < 0) {
-				cli_error("--kinds: unknown kind in '%s' (function_name, class_name, "
-				    "variable_name, string, comment, docstring)", optarg);
+			if (cli_parse_kinds("--kinds", optarg, &scopts.extract.kinds) < 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'M': {
 			unsigned long long v;
@@ -386,8 +328,8 @@ int cmd_extract(int argc, char **argv)
 		    : "extract: one repository at a time (see 'trawic extract --help')");
 		return EXIT_ERROR;
 	}
-	if (lf.n)
-		sopts.langs = lf.v;
+	if (langs[0])
+		sopts.langs = langs;
 
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	t0 = trw_now_ns();
@@ -401,8 +343,8 @@ int cmd_extract(int argc, char **argv)
 	 */
 	if ((error = trw_extractor_new(&check, &scopts.extract)) < 0)
 		goto done;
-	for (size_t i = 0; i < lf.n; i++)
-		if ((error = trw_extractor_load(check, lf.v[i])) < 0)
+	for (size_t i = 0; langs[i]; i++)
+		if ((error = trw_extractor_load(check, langs[i])) < 0)
 			goto done;
 	if ((error = trw_source_open(&src, argv[optind], &sopts)) < 0)
 		goto done;

@@ -12,6 +12,8 @@
 
 #include "config.h"
 #include "cli/cli.h"
+#include "extractor/extract.h"
+#include "extractor/lang.h"
 
 const char *cli_progname = "trawic";
 
@@ -76,6 +78,80 @@ int cli_parse_size(const char *s, unsigned long long *out)
 	if (*end != '\0')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Calls fn(item) for each item of "a,b,c"; -1 on an empty or long item. */
+static int each_item(const char *arg, int (*fn)(const char *, void *), void *ctx)
+{
+	char item[64];
+	const char *p = arg;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == 0 || n >= sizeof(item))
+			return -1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (fn(item, ctx) < 0)
+			return -1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+typedef struct lang_list {
+	const trw_lang **v;
+	size_t n, max;
+} lang_list;
+
+static int add_lang(const char *name, void *ctx)
+{
+	lang_list *l = ctx;
+	const trw_lang *lang = trw_lang_by_name(name);
+
+	if (!lang || l->n == l->max)
+		return -1;
+	l->v[l->n++] = lang;
+	l->v[l->n] = NULL;
+	return 0;
+}
+
+int cli_parse_langs(const char *opt, const char *arg, const trw_lang **out, size_t max)
+{
+	lang_list l = { out, 0, max };
+
+	out[0] = NULL;
+	if (each_item(arg, add_lang, &l) < 0) {
+		cli_error("%s: unknown language in '%s' (python, c, cpp, java, javascript, "
+		    "typescript, tsx, go, rust)", opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_kind(const char *name, void *ctx)
+{
+	unsigned *mask = ctx;
+	int k = trw_kind_from_name(name);
+
+	if (k < 0)
+		return -1;
+	*mask |= 1u << k;
+	return 0;
+}
+
+int cli_parse_kinds(const char *opt, const char *arg, unsigned *mask)
+{
+	*mask = 0;
+	if (each_item(arg, add_kind, mask) < 0) {
+		cli_error("%s: unknown kind in '%s' (function_name, class_name, "
+		    "variable_name, string, comment, docstring)", opt, arg);
+		return -1;
+	}
 	return 0;
 }
 
