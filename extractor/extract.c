@@ -731,35 +731,13 @@ static void locate(const trw_extractor *ex, uint32_t off, uint32_t *line, uint32
 	*col = off - ex->lines[lo] + 1;
 }
 
-int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
-    const char *bytes, size_t len, const trw_extract_result **out)
+/* Run the query over the subtree of `node`, collecting what it finds. */
+static int query_node(trw_extractor *ex, lang_query *lq, TSNode node, const char *bytes)
 {
-	lang_query *lq;
-	TSTree *tree = NULL;
 	TSQueryMatch match;
-	size_t ncand = 0;
 	int error;
 
-	*out = NULL;
-	memset(&ex->result, 0, sizeof(ex->result));
-	ex->nfound = 0;
-	if (len >= UINT32_MAX)
-		return trw_error_set(TRW_ETOOBIG, "file too large for the parser");
-	if ((error = get_query(ex, lang, &lq)) < 0)
-		return error;
-	if (!ts_parser_set_language(ex->parser, lang->grammar()))
-		return trw_error_set(TRW_EQUERY, "tree-sitter refused the %s grammar (ABI %u)",
-		    lang->name, ts_language_version(lang->grammar()));
-	ts_parser_set_timeout_micros(ex->parser, ex->opts.timeout_us);
-	tree = ts_parser_parse_string(ex->parser, NULL, bytes, (uint32_t)len);
-	if (!tree) {
-		ts_parser_reset(ex->parser);
-		return trw_error_set(TRW_ECANCEL, "parse did not finish within %llu ms",
-		    (unsigned long long)(ex->opts.timeout_us / 1000));
-	}
-	ex->result.has_error = ts_node_has_error(ts_tree_root_node(tree));
-
-	ts_query_cursor_exec(ex->cursor, lq->query, ts_tree_root_node(tree));
+	ts_query_cursor_exec(ex->cursor, lq->query, node);
 	while (ts_query_cursor_next_match(ex->cursor, &match)) {
 		const pattern_preds *pp = &lq->patterns[match.pattern_index];
 
@@ -783,9 +761,123 @@ int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
 					f.end--;
 			}
 			if ((error = push_found(ex, &f)) < 0)
-				goto done;
+				return error;
 		}
 	}
+	return 0;
+}
+
+/*
+ * A node with this many children inside an error-recovered tree makes the
+ * 0.20 query cursor quadratic (a 200 KB file took seconds, a 4 MB one
+ * minutes), while a query started at each child is linear.
+ */
+#define WIDE_NODE 2048
+
+typedef struct span {
+	uint32_t start, end;
+} span;
+
+/*
+ * Syntax errors: find the wide nodes (one cheap tree-cursor walk), then
+ * query every subtree that contains none directly, and go down through
+ * the ones that do.  Patterns rooted at a node on the way down to a wide
+ * node (its parent, and so on up) are not matched there; their elements
+ * below are still found by the child queries.
+ */
+static int query_segmented(trw_extractor *ex, lang_query *lq, TSNode root, const char *bytes)
+{
+	TSTreeCursor tc = ts_tree_cursor_new(root);
+	span *heavy = NULL;
+	size_t nheavy = 0, alloc = 0;
+	int error = 0;
+
+	for (;;) {
+		TSNode n = ts_tree_cursor_current_node(&tc);
+
+		if (ts_node_child_count(n) > WIDE_NODE) {
+			if (nheavy == alloc) {
+				size_t a = alloc ? alloc * 2 : 8;
+				span *v = realloc(heavy, a * sizeof(*v));
+
+				if (!v) {
+					error = trw_error_oom();
+					goto done;
+				}
+				heavy = v;
+				alloc = a;
+			}
+			heavy[nheavy].start = ts_node_start_byte(n);
+			heavy[nheavy].end = ts_node_end_byte(n);
+			nheavy++;
+		}
+		if (ts_tree_cursor_goto_first_child(&tc))
+			continue;
+		while (!ts_tree_cursor_goto_next_sibling(&tc))
+			if (!ts_tree_cursor_goto_parent(&tc))
+				goto walked;
+	}
+walked:
+	if (nheavy == 0) {
+		error = query_node(ex, lq, root, bytes);
+		goto done;
+	}
+	/* a node is on the way down when it encloses a wide node */
+	ts_tree_cursor_reset(&tc, root);
+	for (;;) {
+		TSNode n = ts_tree_cursor_current_node(&tc);
+		uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+		int encloses = 0;
+
+		for (size_t i = 0; i < nheavy && !encloses; i++)
+			encloses = a <= heavy[i].start && heavy[i].end <= b;
+		if (encloses && ts_tree_cursor_goto_first_child(&tc))
+			continue;
+		if (!encloses && (error = query_node(ex, lq, n, bytes)) < 0)
+			goto done;
+		while (!ts_tree_cursor_goto_next_sibling(&tc))
+			if (!ts_tree_cursor_goto_parent(&tc))
+				goto done;
+	}
+done:
+	ts_tree_cursor_delete(&tc);
+	free(heavy);
+	return error;
+}
+
+int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
+    const char *bytes, size_t len, const trw_extract_result **out)
+{
+	lang_query *lq;
+	TSTree *tree = NULL;
+	size_t ncand = 0;
+	int error;
+
+	*out = NULL;
+	memset(&ex->result, 0, sizeof(ex->result));
+	ex->nfound = 0;
+	if (len >= UINT32_MAX)
+		return trw_error_set(TRW_ETOOBIG, "file too large for the parser");
+	if ((error = get_query(ex, lang, &lq)) < 0)
+		return error;
+	if (!ts_parser_set_language(ex->parser, lang->grammar()))
+		return trw_error_set(TRW_EQUERY, "tree-sitter refused the %s grammar (ABI %u)",
+		    lang->name, ts_language_version(lang->grammar()));
+	ts_parser_set_timeout_micros(ex->parser, ex->opts.timeout_us);
+	tree = ts_parser_parse_string(ex->parser, NULL, bytes, (uint32_t)len);
+	if (!tree) {
+		ts_parser_reset(ex->parser);
+		return trw_error_set(TRW_ECANCEL, "parse did not finish within %llu ms",
+		    (unsigned long long)(ex->opts.timeout_us / 1000));
+	}
+	ex->result.has_error = ts_node_has_error(ts_tree_root_node(tree));
+
+	if (ex->result.has_error)
+		error = query_segmented(ex, lq, ts_tree_root_node(tree), bytes);
+	else
+		error = query_node(ex, lq, ts_tree_root_node(tree), bytes);
+	if (error < 0)
+		goto done;
 
 	qsort(ex->found, ex->nfound, sizeof(*ex->found), cmp_found);
 	if (ex->nfound > ex->cands_alloc) {

@@ -228,6 +228,27 @@ static void test_deep_nesting(void **state)
 	assert_int_equal(r->count, 2);
 }
 
+/* A wide list inside an error-recovered tree: queried child by child, and
+ * every element is still found. */
+static void test_wide_node_after_syntax_error(void **state)
+{
+	static char src[200000];
+	const trw_lang *go = trw_lang_by_name("go");
+	const trw_extract_result *r;
+	size_t n = 0, strings = 0;
+
+	(void)state;
+	n += (size_t)snprintf(src, sizeof(src), "package main\nvar x = []string{\n");
+	for (int i = 0; i < 5000; i++)
+		n += (size_t)snprintf(src + n, sizeof(src) - n, "\t\"item%d\",\n", i);
+	n += (size_t)snprintf(src + n, sizeof(src) - n, "}\nfunc g( {\n");
+	assert_int_equal(trw_extractor_run(ex, go, src, n, &r), 0);
+	assert_true(r->has_error);
+	for (size_t i = 0; i < r->count; i++)
+		strings += r->candidates[i].kind == TRW_KIND_STRING;
+	assert_int_equal(strings, 5000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_predicates),
 		cmocka_unit_test(test_query_errors_name_file_line_col),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_wide_node_after_syntax_error),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
