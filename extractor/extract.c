@@ -879,7 +879,8 @@ int trw_extractor_run(trw_extractor *ex, const trw_lang *lang,
 	if (error < 0)
 		goto done;
 
-	qsort(ex->found, ex->nfound, sizeof(*ex->found), cmp_found);
+	if (ex->nfound > 1)
+		qsort(ex->found, ex->nfound, sizeof(*ex->found), cmp_found);
 	if (ex->nfound > ex->cands_alloc) {
 		trw_candidate *p = realloc(ex->cands, ex->nfound * sizeof(*p));
 
