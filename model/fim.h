@@ -30,7 +30,10 @@
 typedef enum {
 	TRW_STOP_IDENT = 0,
 	TRW_STOP_NEWLINE,
-	TRW_STOP_DELIM
+	TRW_STOP_DELIM,
+	TRW_STOP_NONE		/* no syntactic rule, only the budget and the end
+				 * of text: `trawic serve` applies a request's
+				 * stop strings itself, as real servers do */
 } trw_stop_mode;
 
 typedef struct trw_stop {
