@@ -33,10 +33,16 @@ typedef struct trw_refmodel_stats {
 	uint64_t files, bytes, tokens, contexts;
 	uint64_t index_bytes;
 	double seconds;
+	uint64_t vocabulary;		/* distinct tokens */
 } trw_refmodel_stats;
 
 /* Build from the files of `specs` (repository specs, as for extract) into
- * the file `path` (written atomically: temp file + rename). */
+ * the file `path` (written atomically: temp file + rename).  `opts` may be
+ * NULL; `stats` may be NULL.  Errors: those of trw_source_open/
+ * set_revision, TRW_EINVALID (order outside 1..8, no file to learn from,
+ * a corpus over 2^31 tokens), TRW_ENOTFOUND (the output's directory does
+ * not exist), TRW_EIO, TRW_ENOMEM.  The same specs at the same revisions
+ * give the same file, byte for byte. */
 int trw_refmodel_build(const char *path, const char *const *specs, size_t nspecs,
     const trw_refmodel_build_options *opts, trw_refmodel_stats *stats);
 
@@ -48,7 +54,8 @@ void trw_refmodel_free(trw_refmodel *m);
 /* "ref:<sha256 of the file, 16 hex>:order<N>"; borrowed. */
 const char *trw_refmodel_identity(const trw_refmodel *m);
 
-/* Context the model can use, in tokens (for windows). */
+/* Context for windows, in tokens: a nominal 2048 (the model itself reads
+ * only the prefix's last N-1 tokens and the suffix's first ones). */
 unsigned trw_refmodel_context(const trw_refmodel *m);
 
 /* Token count of a text with the model's tokenizer. */
@@ -56,13 +63,38 @@ size_t trw_refmodel_count_tokens(const trw_refmodel *m, const char *text, size_t
 
 /*
  * Fill in the middle: greedy from the longest context seen in training
- * that matches the end of the prefix, backing off; stops when the
- * continuation reaches the start of the suffix, at the query's stop rule,
- * or at decoding.max_tokens.  Thread-safe (the model is read-only).
- * `out` is filled (text owned by the caller, free with
- * trw_completion_dispose); logprobs when query->want_logprobs.
+ * that matches the end of the prefix, backing off; the first token is
+ * the frequent follower the training data best continues into the
+ * suffix, and is never empty under the stop rule (a name starts with an
+ * identifier).  Stops before the suffix's first token, at the end of a
+ * training file, at the query's stop rule (the text is cut there;
+ * TRW_STOP_NONE: no rule), or at decoding.max_tokens (0 = 128).
+ * temperature > 0 samples, reproducibly from decoding.seed.  Thread-safe
+ * (the model is read-only).  `out` is filled (text owned by the caller,
+ * free with trw_completion_dispose); logprobs (natural log, one per token
+ * of the text, each <= 0) when query->want_logprobs.  Errors:
+ * TRW_EINVALID (missing arguments, a reference out of range in a damaged
+ * model), TRW_ENOMEM.
  */
 int trw_refmodel_infill(const trw_refmodel *m, const trw_fim_query *query,
     trw_completion *out);
+
+/* The order N the model was built with. */
+unsigned trw_refmodel_order(const trw_refmodel *m);
+
+/* Figures of an opened model; `seconds` is 0 (the build time is not stored,
+ * so that the same corpus gives the same file). */
+void trw_refmodel_get_stats(const trw_refmodel *m, trw_refmodel_stats *out);
+
+/* What the model was built from, as JSON text:
+ * {"sources":[{"spec","revision","commit","files"}],"files":[{"path","blob"}]}
+ * (the training set, file by file).  Borrowed until trw_refmodel_free;
+ * not NUL-terminated, `*len` receives its length. */
+const char *trw_refmodel_provenance(const trw_refmodel *m, size_t *len);
+
+/* The tokenizer, for tests and tools: the length in bytes of the token at
+ * the start of text[0:len] (len > 0; the result is in 1..len).  Tokens
+ * cover the text exactly, so decoding is concatenation. */
+size_t trw_refmodel__token_len(const char *text, size_t len);
 
 #endif
