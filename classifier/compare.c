@@ -452,58 +452,6 @@ int trw_stop_for_candidate(trw_kind kind, const char *bytes, size_t len,
 	return 0;
 }
 
-static int is_ident_byte(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '$' || c >= 0x80;
-}
-
-size_t trw_completion_cut(const trw_stop *stop, const char *text, size_t len)
-{
-	const char *p;
-	size_t i = 0, dlen;
-
-	if (stop == NULL || text == NULL)
-		return len;
-	switch (stop->mode) {
-	case TRW_STOP_IDENT:
-		/* A leading space is the tokenizer's (SentencePiece models
-		 * decode one), not the model's idea of the name. */
-		while (i < len && (text[i] == ' ' || text[i] == '\t'))
-			i++;
-		while (i < len && is_ident_byte((unsigned char)text[i]))
-			i++;
-		return i;
-	case TRW_STOP_NEWLINE:
-		p = memchr(text, '\n', len);
-		return p ? (size_t)(p - text) : len;
-	case TRW_STOP_DELIM:
-		dlen = strnlen(stop->delim, sizeof(stop->delim));
-		if (dlen == 0 || dlen > len)
-			return len;
-		for (i = 0; i + dlen <= len; i++) {
-			p = memchr(text + i, stop->delim[0], len - dlen + 1 - i);
-			if (p == NULL)
-				break;
-			i = (size_t)(p - text);
-			if (memcmp(p, stop->delim, dlen) == 0)
-				return i;
-		}
-		return len;
-	case TRW_STOP_NONE:
-		return len;
-	}
-	return len;
-}
-
-const char *trw_stop_server_string(const trw_stop *stop)
-{
-	if (stop == NULL || stop->mode == TRW_STOP_NONE)
-		return NULL;
-	if (stop->mode == TRW_STOP_DELIM && stop->delim[0])
-		return stop->delim;
-	return "\n";
-}
-
 unsigned trw_kind_max_tokens(trw_kind kind)
 {
 	switch (kind) {

@@ -88,23 +88,6 @@ int trw_compare(trw_kind kind, const char *original, size_t olen,
 int trw_stop_for_candidate(trw_kind kind, const char *bytes, size_t len,
     size_t start, size_t end, trw_stop *out);
 
-/*
- * Length of the unit at the head of text[0:len] under `stop`: IDENT up to
- * the first byte that is not an identifier byte (ASCII letters, digits,
- * '_', '$', and every byte >= 0x80), after leading spaces and tabs;
- * NEWLINE up to the first '\n'; DELIM up to the first occurrence of the
- * delimiter; TRW_STOP_NONE does not cut.  Returns len when the stop does
- * not occur.
- *
- * It agrees with a server that was given trw_stop_server_string() as its
- * stop sequence: cutting there first does not change the result.
- */
-size_t trw_completion_cut(const trw_stop *stop, const char *text, size_t len);
-
-/* The stop sequence to send a server for `stop`: "\n" for IDENT and
- * NEWLINE (no identifier spans a line), the delimiter for DELIM, NULL for
- * TRW_STOP_NONE (no stop sequence).  Borrowed from `stop`, or static. */
-const char *trw_stop_server_string(const trw_stop *stop);
 
 /* Token budget of a completion, per kind: names 16, strings 64,
  * comments 64, docstrings 128; 0 for a bad kind. */

@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "model/fim.h"
+
 /* Percent of the budget that goes to the prefix first. */
 #define TRW_WINDOW_PREFIX_SHARE 75
 
@@ -41,20 +43,6 @@ typedef struct trw_window {
  */
 typedef int (*trw_count_fn)(void *payload, const char *text, size_t len, size_t *out);
 
-/*
- * A conservative token count of code, meant never to be below what the
- * BPE and SentencePiece tokenizers of code models give on a window of
- * code (measurements in window.c): every digit, punctuation character
- * ('_' included), newline and tab is a token; a run of letters costs a
- * third of a token per lower-case and half per upper-case letter, per
- * camel hump, rounded up; a run of spaces one per 4; every non-ASCII
- * byte one (byte fallback); and never less than one token per 2.5 bytes.
- * Monotonic: a substring never counts more than its text.
- */
-size_t trw_estimate_tokens(const char *text, size_t len);
-
-/* trw_estimate_tokens as a trw_count_fn (payload unused). */
-int trw_estimate_count(void *payload, const char *text, size_t len, size_t *out);
 
 /*
  * A file's line table and cached line counts, for computing the windows

@@ -60,7 +60,12 @@ int trw_engine_count_tokens(trw_engine *e, const char *text, size_t len, size_t 
 
 /*
  * Queue a query under the caller's `id`; the query's bytes are copied.
- * Nothing is sent until trw_engine_run.
+ * Nothing is sent until trw_engine_run.  It may also be called from the
+ * callback during a run: the query is answered in the same run.  The
+ * cache is looked up here, so a cache hit keeps only its answer.
+ * TRW_EINVALID for a query without a token budget (decoding.max_tokens
+ * 0), with a NULL prefix or suffix of non-zero length, or an unknown
+ * stop mode.
  */
 int trw_engine_submit(trw_engine *e, uint64_t id, const trw_fim_query *q);
 
@@ -73,7 +78,16 @@ int trw_engine_submit(trw_engine *e, uint64_t id, const trw_fim_query *q);
 typedef void (*trw_engine_cb)(void *payload, uint64_t id, int error,
     const char *message, const trw_completion *c);
 
-/* Run until every queued query is answered or has failed. */
+/*
+ * Run until every queued query is answered or has failed.  Returns 0
+ * once each query has had its callback, failures included (they are
+ * counted in stats.failed).  TRW_EMODEL when the model cannot serve at
+ * all: a configuration error (llama.cpp's 501, no FIM tokens) or a
+ * server gone for longer than health_wait_ms; every query not answered
+ * has then had its callback with that error, and the caller should stop.
+ * Another negative code when the engine itself failed (libcurl), after
+ * the same callbacks.  trw_engine_run from the callback is TRW_EINVALID.
+ */
 int trw_engine_run(trw_engine *e, trw_engine_cb cb, void *payload);
 
 typedef struct trw_engine_stats {

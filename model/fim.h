@@ -73,4 +73,38 @@ typedef struct trw_completion {
 
 void trw_completion_dispose(trw_completion *c);
 
+/*
+ * Length of the unit at the head of text[0:len] under `stop`: IDENT up to
+ * the first byte that is not an identifier byte (ASCII letters, digits,
+ * '_', '$', and every byte >= 0x80), after leading spaces and tabs;
+ * NEWLINE up to the first '\n'; DELIM up to the first occurrence of the
+ * delimiter; TRW_STOP_NONE does not cut.  Returns len when the stop does
+ * not occur.
+ *
+ * It agrees with a server that was given trw_stop_server_string() as its
+ * stop sequence: cutting there first does not change the result.
+ */
+size_t trw_completion_cut(const trw_stop *stop, const char *text, size_t len);
+
+/* The stop sequence to send a server for `stop`: "\n" for IDENT and
+ * NEWLINE (no identifier spans a line), the delimiter for DELIM, NULL for
+ * TRW_STOP_NONE (no stop sequence).  Borrowed from `stop`, or static. */
+const char *trw_stop_server_string(const trw_stop *stop);
+
+/*
+ * A conservative token count of code, meant never to be below what the
+ * BPE and SentencePiece tokenizers of code models give on a window of
+ * code (measurements in window.c): every digit, punctuation character
+ * ('_' included), newline and tab is a token; a run of letters costs a
+ * third of a token per lower-case and half per upper-case letter, per
+ * camel hump, rounded up; a run of spaces one per 4; every non-ASCII
+ * byte one (byte fallback); and never less than one token per 2.5 bytes.
+ * Monotonic: a substring never counts more than its text.
+ */
+size_t trw_estimate_tokens(const char *text, size_t len);
+
+/* trw_estimate_tokens as a trw_count_fn (payload unused). */
+int trw_estimate_count(void *payload, const char *text, size_t len, size_t *out);
+
+
 #endif
