@@ -159,12 +159,30 @@ static size_t find_token(const char *text, size_t len, size_t from,
 	return from;
 }
 
-static int query_error(const char *name, const char *text, size_t len,
-    size_t off, const char *fmt, const char *arg)
+/*
+ * The text of a query as compiled: an inherited query file (or none)
+ * followed by the language's own, so that errors name the right file.
+ */
+typedef struct qsrc {
+	const char *name;	/* the language's own file */
+	const char *text;	/* base + own */
+	size_t len;
+	const char *base_name;	/* NULL when nothing is inherited */
+	size_t base_len;	/* bytes of text that belong to base_name */
+} qsrc;
+
+static int query_error(const qsrc *q, size_t off, const char *fmt, const char *arg)
 {
 	unsigned line, col;
+	const char *name = q->name;
 
-	offset_to_linecol(text, len, off, &line, &col);
+	if (q->base_name && off < q->base_len) {
+		name = q->base_name;
+		offset_to_linecol(q->text, q->base_len, off, &line, &col);
+	} else {
+		offset_to_linecol(q->text + q->base_len, q->len - q->base_len,
+		    off - q->base_len, &line, &col);
+	}
 	return trw_error_set(TRW_EQUERY, "%s:%u:%u: %s%s", name, line, col, fmt,
 	    arg ? arg : "");
 }
@@ -198,7 +216,7 @@ static void lang_query_dispose(lang_query *lq)
 }
 
 static int compile_regex(regex_t *re, const char *src, uint32_t len,
-    const char *name, const char *text, size_t tlen, size_t pos)
+    const qsrc *q, size_t pos)
 {
 	char *pat = strndup(src, len);
 	int rc;
@@ -212,7 +230,7 @@ static int compile_regex(regex_t *re, const char *src, uint32_t len,
 		int error;
 
 		regerror(rc, re, msg, sizeof(msg));
-		error = query_error(name, text, tlen, pos, "bad regular expression: ", msg);
+		error = query_error(q, pos, "bad regular expression: ", msg);
 		return error;
 	}
 	return 0;
@@ -222,8 +240,7 @@ static int compile_regex(regex_t *re, const char *src, uint32_t len,
  * Compile the predicates of one pattern.  Steps come in runs ended by
  * TSQueryPredicateStepTypeDone; each run is `name arg...`.
  */
-static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
-    const char *text, size_t tlen)
+static int load_pattern_preds(lang_query *lq, uint32_t idx, const qsrc *q)
 {
 	const TSQueryPredicateStep *steps;
 	uint32_t nsteps, i = 0;
@@ -245,7 +262,7 @@ static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
 		i++;			/* skip Done */
 		pname = ts_query_string_value_for_id(lq->query, steps[start].value_id, &len);
 		snprintf(tok, sizeof(tok), "#%.*s", (int)len, pname);
-		pos = find_token(text, tlen, pat_pos, tok);
+		pos = find_token(q->text, q->len, pat_pos, tok);
 
 		p = realloc(pp->v, (pp->n + 1) * sizeof(*p));
 		if (!p)
@@ -268,19 +285,19 @@ static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
 		} else if (strcmp(tok, "#trim!") == 0) {
 			p->type = PRED_TRIM;
 		} else {
-			return query_error(name, text, tlen, pos,
+			return query_error(q, pos,
 			    "unknown predicate ", tok);
 		}
 
 		if (nargs < 2 || steps[start + 1].type != TSQueryPredicateStepTypeCapture)
-			return query_error(name, text, tlen, pos, tok,
+			return query_error(q, pos, tok,
 			    " needs a capture and at least one more argument");
 		p->capture = steps[start + 1].value_id;
 
 		switch (p->type) {
 		case PRED_EQ:
 			if (nargs != 2)
-				return query_error(name, text, tlen, pos, tok, " takes two arguments");
+				return query_error(q, pos, tok, " takes two arguments");
 			if (steps[start + 2].type == TSQueryPredicateStepTypeCapture)
 				p->rhs_capture = (int)steps[start + 2].value_id;
 			else
@@ -291,10 +308,10 @@ static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
 			const char *re;
 
 			if (nargs != 2 || steps[start + 2].type != TSQueryPredicateStepTypeString)
-				return query_error(name, text, tlen, pos, tok,
+				return query_error(q, pos, tok,
 				    " takes a capture and a regular expression");
 			re = ts_query_string_value_for_id(lq->query, steps[start + 2].value_id, &len);
-			if ((error = compile_regex(&p->re, re, len, name, text, tlen, pos)) < 0)
+			if ((error = compile_regex(&p->re, re, len, q, pos)) < 0)
 				return error;
 			p->has_re = 1;
 			break;
@@ -307,7 +324,7 @@ static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
 				return trw_error_oom();
 			for (uint32_t k = 0; k < p->nany; k++) {
 				if (steps[start + 2 + k].type != TSQueryPredicateStepTypeString)
-					return query_error(name, text, tlen, pos, tok,
+					return query_error(q, pos, tok,
 					    " takes a capture and strings");
 				p->any[k] = ts_query_string_value_for_id(lq->query,
 				    steps[start + 2 + k].value_id, &p->any_len[k]);
@@ -319,17 +336,17 @@ static int load_pattern_preds(lang_query *lq, uint32_t idx, const char *name,
 
 			if (nargs != 3 || steps[start + 2].type != TSQueryPredicateStepTypeString ||
 			    steps[start + 3].type != TSQueryPredicateStepTypeString)
-				return query_error(name, text, tlen, pos, tok,
+				return query_error(q, pos, tok,
 				    " takes a capture, a left and a right regular expression");
 			l = ts_query_string_value_for_id(lq->query, steps[start + 2].value_id, &ll);
 			r = ts_query_string_value_for_id(lq->query, steps[start + 3].value_id, &rl);
 			if (ll) {
-				if ((error = compile_regex(&p->re, l, ll, name, text, tlen, pos)) < 0)
+				if ((error = compile_regex(&p->re, l, ll, q, pos)) < 0)
 					return error;
 				p->has_re = 1;
 			}
 			if (rl) {
-				if ((error = compile_regex(&p->re2, r, rl, name, text, tlen, pos)) < 0)
+				if ((error = compile_regex(&p->re2, r, rl, q, pos)) < 0)
 					return error;
 				p->has_re2 = 1;
 			}
@@ -353,8 +370,7 @@ static const char *ts_query_error_name(TSQueryError e)
 	}
 }
 
-static int load_query_text(lang_query *lq, const trw_lang *lang,
-    const char *name, const char *text, size_t len)
+static int load_query_text(lang_query *lq, const trw_lang *lang, const qsrc *q)
 {
 	TSQueryError etype = TSQueryErrorNone;
 	uint32_t eoff = 0, ncap;
@@ -369,11 +385,11 @@ static int load_query_text(lang_query *lq, const trw_lang *lang,
 		    "grammar for %s has ABI %u, this tree-sitter runtime accepts %u..%u",
 		    lang->name, ts_language_version(tsl),
 		    TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION, TREE_SITTER_LANGUAGE_VERSION);
-	if (len > UINT32_MAX)
-		return trw_error_set(TRW_EQUERY, "%s: query too large", name);
-	lq->query = ts_query_new(tsl, text, (uint32_t)len, &eoff, &etype);
+	if (q->len > UINT32_MAX)
+		return trw_error_set(TRW_EQUERY, "%s: query too large", q->name);
+	lq->query = ts_query_new(tsl, q->text, (uint32_t)q->len, &eoff, &etype);
 	if (!lq->query)
-		return query_error(name, text, len, eoff, ts_query_error_name(etype), NULL);
+		return query_error(q, eoff, ts_query_error_name(etype), NULL);
 
 	ncap = ts_query_capture_count(lq->query);
 	lq->capture_kind = calloc(ncap ? ncap : 1, sizeof(*lq->capture_kind));
@@ -394,7 +410,7 @@ static int load_query_text(lang_query *lq, const trw_lang *lang,
 			char tok[80];
 
 			snprintf(tok, sizeof(tok), "@%.*s", (int)clen, cname);
-			error = query_error(name, text, len, find_token(text, len, 0, tok),
+			error = query_error(q, find_token(q->text, q->len, 0, tok),
 			    "unknown capture ", tok);
 			goto done;
 		}
@@ -408,7 +424,7 @@ static int load_query_text(lang_query *lq, const trw_lang *lang,
 		goto done;
 	}
 	for (uint32_t p = 0; p < lq->npatterns; p++)
-		if ((error = load_pattern_preds(lq, p, name, text, len)) < 0)
+		if ((error = load_pattern_preds(lq, p, q)) < 0)
 			goto done;
 
 done:
@@ -417,11 +433,70 @@ done:
 	return error;
 }
 
+static const trw_query_source *embedded(const char *name)
+{
+	for (const trw_query_source *qs = trw_query_sources; qs->name; qs++)
+		if (strcmp(qs->name, name) == 0)
+			return qs;
+	return NULL;
+}
+
+/*
+ * A query file whose first line is `; inherits: NAME` (a grammar that
+ * extends another, like tsx over typescript) is compiled after the
+ * embedded NAME.scm.  `buf` receives the joined text.
+ */
+static int resolve_query(qsrc *q, trw_buf *buf, const char *name, const char *text,
+    size_t len)
+{
+	static const char tag[] = "; inherits: ";
+	const trw_query_source *base;
+	char base_name[64];
+	size_t n = 0;
+	int error;
+
+	memset(q, 0, sizeof(*q));
+	q->name = name;
+	q->text = text;
+	q->len = len;
+	if (len < sizeof(tag) - 1 || memcmp(text, tag, sizeof(tag) - 1) != 0)
+		return 0;
+	while (sizeof(tag) - 1 + n < len && n < 40 &&
+	    (isalnum((unsigned char)text[sizeof(tag) - 1 + n]) || text[sizeof(tag) - 1 + n] == '_'))
+		n++;
+	snprintf(base_name, sizeof(base_name), "%.*s.scm", (int)n, text + sizeof(tag) - 1);
+	if (n == 0 || !(base = embedded(base_name)) || strcmp(base_name, name) == 0)
+		return trw_error_set(TRW_EQUERY, "%s:1:%zu: cannot inherit '%s'", name,
+		    sizeof(tag), base_name);
+	if ((error = trw_buf_put(buf, base->text, base->len)) < 0 ||
+	    (error = trw_buf_put(buf, "\n", 1)) < 0 ||
+	    (error = trw_buf_put(buf, text, len)) < 0)
+		return error;
+	q->text = buf->ptr;
+	q->len = buf->size;
+	q->base_name = base->name;
+	q->base_len = base->len + 1;
+	return 0;
+}
+
+static int load_named_query(lang_query *lq, const trw_lang *lang, const char *name,
+    const char *text, size_t len)
+{
+	trw_buf buf = TRW_BUF_INIT(0);
+	qsrc q;
+	int error;
+
+	if ((error = resolve_query(&q, &buf, name, text, len)) == 0)
+		error = load_query_text(lq, lang, &q);
+	trw_buf_dispose(&buf);
+	return error;
+}
+
 int trw_extractor_check_query(const trw_lang *lang, const char *name,
     const char *text, size_t len)
 {
 	lang_query lq;
-	int error = load_query_text(&lq, lang, name, text, len);
+	int error = load_named_query(&lq, lang, name, text, len);
 
 	if (error == 0)
 		lang_query_dispose(&lq);
@@ -440,13 +515,10 @@ static int get_query(trw_extractor *ex, const trw_lang *lang, lang_query **out)
 		*out = &ex->queries[slot];
 		return 0;
 	}
-	for (qs = trw_query_sources; qs->name; qs++)
-		if (strcmp(qs->name, lang->query_name) == 0)
-			break;
-	if (!qs->name)
+	if (!(qs = embedded(lang->query_name)))
 		return trw_error_set(TRW_EQUERY, "no query file %s for %s",
 		    lang->query_name, lang->name);
-	if ((error = load_query_text(&ex->queries[slot], lang, qs->name, qs->text, qs->len)) < 0)
+	if ((error = load_named_query(&ex->queries[slot], lang, qs->name, qs->text, qs->len)) < 0)
 		return error;
 	*out = &ex->queries[slot];
 	return 0;
@@ -463,7 +535,7 @@ int trw_extractor_set_query(trw_extractor *ex, const trw_lang *lang,
 		return trw_error_set(TRW_EINVALID, "language not in the table");
 	/* TSQuery keeps no pointer into the text, but predicate strings are
 	 * owned by the query, so the text need not outlive this call */
-	if ((error = load_query_text(&lq, lang, name, text, len)) < 0)
+	if ((error = load_named_query(&lq, lang, name, text, len)) < 0)
 		return error;
 	lang_query_dispose(&ex->queries[slot]);
 	ex->queries[slot] = lq;

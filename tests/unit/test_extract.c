@@ -197,6 +197,9 @@ static void test_query_errors_name_file_line_col(void **state)
 		{ "((identifier) @_x (#eq? @_x))\n", "t.scm:1:20: #eq? needs a capture" },
 		{ "(no_such_node) @comment\n", "t.scm:1:2: unknown node type" },
 		{ "(comment @comment\n", "t.scm:" },
+		/* an inheriting file: positions are in the file, not the join */
+		{ "; inherits: python\n(identifier) @frob\n", "t.scm:2:14: unknown capture @frob" },
+		{ "; inherits: cobol\n", "t.scm:1:13: cannot inherit 'cobol.scm'" },
 	};
 
 	(void)state;
