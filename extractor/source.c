@@ -12,9 +12,6 @@
  * This module does not parse code, does not follow symbolic links, does
  * not look inside submodules and never writes outside its clone cache.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1		/* memmem, nftw, O_CLOEXEC without config.h */
-#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +94,7 @@ struct walk {
 	void *payload;
 	int stop;			/* the callback's non-zero return */
 	int error;			/* our own failure, a TRW_E* code */
+	uint64_t *count;		/* trw_source_count: count, read nothing */
 };
 
 const char *trw_skip_name(trw_skip reason)
@@ -918,6 +916,10 @@ static int plain_dir(trw_source *src, struct walk *w, int dfd)
 			int sub = openat(dfd, e->name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+			if (sub < 0 && w->count) {
+				(*w->count)++;
+				continue;
+			}
 			if (sub < 0) {
 				/* say so once for the directory, and go on */
 				trw_file f;
@@ -934,7 +936,9 @@ static int plain_dir(trw_source *src, struct walk *w, int dfd)
 			if (error < 0)
 				goto done;
 		} else if (S_ISREG(e->st.st_mode) || S_ISLNK(e->st.st_mode) || e->submodule) {
-			if ((error = plain_file(src, w, dfd, e)) < 0)
+			if (w->count)
+				(*w->count)++;
+			else if ((error = plain_file(src, w, dfd, e)) < 0)
 				goto done;
 		}
 	}
@@ -1015,9 +1019,49 @@ done:
 	return error;
 }
 
+/* Entries git_walk_cb would report, without looking at any blob. */
+static int git_count_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	git_object_t type = git_tree_entry_type(e);
+
+	(void)root;
+	if (type == GIT_OBJECT_BLOB || type == GIT_OBJECT_COMMIT)
+		(*(uint64_t *)payload)++;
+	return 0;
+}
+
+int trw_source_count(trw_source *src, uint64_t *out)
+{
+	uint64_t n = 0;
+	int error = 0;
+
+	*out = 0;
+	if (!src->resolved && (error = trw_source_set_revision(src, NULL)) < 0)
+		return error;
+	if (src->repo) {
+		if (git_tree_walk(src->tree, GIT_TREEWALK_PRE, git_count_cb, &n) < 0)
+			return git_fail(TRW_ERROR, "walking the tree");
+	} else {
+		struct walk w = { src, NULL, NULL, 0, 0, &n };
+		int dfd = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0)
+			return trw_error_set(errno == ENOENT ? TRW_ENOTFOUND : TRW_EIO,
+			    "cannot open '%s': %s", src->root, strerror(errno));
+		trw_buf_clear(&src->path);
+		if ((error = trw_buf_puts(&src->path, "")) == 0)
+			error = plain_dir(src, &w, dfd);
+		close(dfd);
+		if (error < 0)
+			return error;
+	}
+	*out = n;
+	return 0;
+}
+
 int trw_source_foreach(trw_source *src, trw_source_cb cb, void *payload)
 {
-	struct walk w = { src, cb, payload, 0, 0 };
+	struct walk w = { src, cb, payload, 0, 0, NULL };
 	int error = 0;
 
 	if (!src->resolved && (error = trw_source_set_revision(src, NULL)) < 0)

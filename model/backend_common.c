@@ -8,7 +8,6 @@
  * It holds no family's knowledge: field names live in each family's
  * file, FIM tokens in the template table.
  */
-#define _GNU_SOURCE 1		/* nanosleep, strndup without config.h */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
  * with fuzz.ratio's own shortcuts (a == b: 100, one empty: 0).  No
  * fuzzywuzzy was involved, and no value was taken from the C code.
  */
-#define _GNU_SOURCE	/* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

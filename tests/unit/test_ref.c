@@ -2,7 +2,6 @@
  * build + open + infill on small corpora written here, determinism, stop
  * rules, budgets, log-probabilities, sampling, concurrent use, and
  * damaged files. */
-#define _GNU_SOURCE 1		/* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
