@@ -34,5 +34,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const struct verb {
 } verbs[] = {
 	{ "extract", cmd_extract, "list the maskable elements of a repository (JSON Lines)" },
 	{ "probe", cmd_probe, "mask each element, ask the model, compare (JSON Lines)" },
+	{ "train", cmd_train, "train the membership classifier on labelled repositories" },
+	{ "eval", cmd_eval, "measure a classifier on labelled repositories" },
 	{ "model", cmd_model, "build the embedded reference model from repositories" },
 	{ "serve", cmd_serve, "serve a model over the llama.cpp, OpenAI and Ollama protocols" },
 };
