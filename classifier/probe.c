@@ -55,6 +55,7 @@ typedef struct probe {
 	size_t budget;			/* window tokens per query */
 	trw_probe_stats stats;
 	uint64_t t0;
+	uint64_t files_total;	/* for progress; 0 = unknown */
 } probe;
 
 static void bfile_dispose(bfile *f)
@@ -194,6 +195,7 @@ static int flush(probe *p)
 		trw_probe_progress pr;
 
 		pr.files_done = p->stats.files;
+		pr.files_total = p->files_total;
 		pr.queries_done = p->stats.queries;
 		pr.queries_failed = p->stats.queries_failed;
 		pr.cache_hits = p->stats.cache_hits;
@@ -346,6 +348,12 @@ int trw_probe_run(trw_engine *engine, const char *spec, const trw_probe_options 
 		goto done;
 	if ((error = trw_source_set_revision(src, opts->rev)) < 0)
 		goto done;
+	/* The total, for an ETA: a progress line without one is still a
+	 * progress line, so a failed count is not an error. */
+	if (opts->progress && trw_source_count(src, &p.files_total) < 0) {
+		p.files_total = 0;
+		trw_error_clear();
+	}
 	sopts.threads = opts->threads;
 	sopts.extract.kinds = opts->kinds;
 	error = trw_scan(src, &sopts, on_file, &p);

@@ -23,6 +23,7 @@
 
 typedef struct trw_probe_progress {
 	uint64_t files_done;
+	uint64_t files_total;	/* from a walk of the tree that reads no blob; 0 = unknown */
 	uint64_t queries_done, queries_failed;
 	uint64_t cache_hits, model_calls;
 	double seconds;

@@ -39,7 +39,11 @@ static void help(FILE *f)
 	    "compare.  One JSON line per element and per file on stdout (or -o FILE).\n"
 	    "\n"
 	    "  -m, --model MODEL      llamacpp:URL | openai:URL?model=M&template=T |\n"
-	    "                         ollama:URL?model=M | ref:PATH\n"
+	    "                         ollama:URL?model=M | ref:PATH | NAME, a\n"
+	    "                         [model \"NAME\"] section of the configuration\n"
+	    "      --config FILE      one more configuration file, over the system\n"
+	    "                         ($TRAWIC_SYSTEM_CONFIG or /etc/trawic/config) and\n"
+	    "                         user ($XDG_CONFIG_HOME/trawic/config) files\n"
 	    "  -r, --rev REV          revision (default HEAD)\n"
 	    "  -l, --lang L,...       only these languages\n"
 	    "  -k, --kinds K,...      only these kinds\n"
@@ -54,7 +58,9 @@ static void help(FILE *f)
 	    "      --seed N           decoding seed (default 42)\n"
 	    "      --cache FILE       query cache (default $XDG_CACHE_HOME/trawic/queries.sqlite)\n"
 	    "      --no-cache         no persistent cache\n"
-	    "      --progress MODE    auto (a line on a terminal), plain, none\n"
+	    "      --progress MODE    auto (a line on stderr when it is a terminal:\n"
+	    "                         files done/total, queries, cache hits, queries/s,\n"
+	    "                         ETA), plain (a line every 5 s), none\n"
 	    "  -o, --output FILE      write the records to FILE\n"
 	    "  -q, --quiet            no summary on stderr\n"
 	    "  -h, --help             this text\n"
@@ -136,16 +142,48 @@ static int on_file(const trw_probe_file *pf, void *payload)
 	return 0;
 }
 
+/* "ETA 1m05s" from the share of files done; "ETA ?" before any is. */
+static void format_eta(char *buf, size_t n, const trw_probe_progress *p)
+{
+	double left;
+	unsigned long long s;
+
+	if (!p->files_total || !p->files_done || p->seconds <= 0) {
+		snprintf(buf, n, "ETA ?");
+		return;
+	}
+	left = p->files_done >= p->files_total ? 0 :
+	    p->seconds * (double)(p->files_total - p->files_done) / (double)p->files_done;
+	s = (unsigned long long)(left + 0.5);
+	if (s >= 3600)
+		snprintf(buf, n, "ETA %lluh%02llum", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		snprintf(buf, n, "ETA %llum%02llus", s / 60, s % 60);
+	else
+		snprintf(buf, n, "ETA %llus", s);
+}
+
 static void on_progress(const trw_probe_progress *p, void *payload)
 {
 	out *o = payload;
 	double rate = p->seconds > 0 ? p->queries_done / p->seconds : 0;
 
 	if (o->progress == 1) {
-		fprintf(stderr, "\rprobe: %llu files, %llu queries (%llu cached, %llu failed), "
-		    "%.0f queries/s, %.0f s\033[K", (unsigned long long)p->files_done,
+		char eta[32], total[32] = "?";
+		/* The total counts the files of the tree; a file the scan
+		 * reports twice cannot push "done" past it on screen. */
+		unsigned long long done = p->files_done;
+
+		if (p->files_total) {
+			snprintf(total, sizeof(total), "%llu", (unsigned long long)p->files_total);
+			if (done > p->files_total)
+				done = p->files_total;
+		}
+		format_eta(eta, sizeof(eta), p);
+		fprintf(stderr, "\rprobe: %llu/%s files, %llu queries (%llu cached, %llu failed), "
+		    "%.0f queries/s, %.0f s, %s\033[K", done, total,
 		    (unsigned long long)p->queries_done, (unsigned long long)p->cache_hits,
-		    (unsigned long long)p->queries_failed, rate, p->seconds);
+		    (unsigned long long)p->queries_failed, rate, p->seconds, eta);
 	} else if (o->progress == 2 && trw_now_ns() - o->last_plain_ns > 5000000000ull) {
 		o->last_plain_ns = trw_now_ns();
 		fprintf(stderr, "probe: %llu files, %llu queries, %llu cached, %llu failed, "
@@ -176,6 +214,7 @@ int cmd_probe(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'F' },
 		{ "rev", required_argument, NULL, 'r' },
 		{ "lang", required_argument, NULL, 'l' },
 		{ "kinds", required_argument, NULL, 'k' },
@@ -210,6 +249,7 @@ int cmd_probe(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:r:l:k:c:o:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model = optarg; break;
+		case 'F': eopts.config_file = optarg; break;
 		case 'r': popts.rev = optarg; break;
 		case 'l':
 			if (cli_parse_langs("--lang", optarg, langs, MAX_LANGS) < 0)

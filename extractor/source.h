@@ -98,6 +98,14 @@ typedef int (*trw_source_cb)(const trw_file *file, void *payload);
 /* Walk the tree at the current revision (HEAD if none was set). */
 int trw_source_foreach(trw_source *src, trw_source_cb cb, void *payload);
 
+/*
+ * The number of files trw_source_foreach would report (skipped ones
+ * included), from the tree or the directory listing alone: no blob or
+ * file is read, so it is cheap next to the walk itself.  Meant for
+ * progress; a plain directory may change in between.
+ */
+int trw_source_count(trw_source *src, uint64_t *out);
+
 void trw_source_free(trw_source *src);
 
 /* libgit2 global init/shutdown, reference counted; call once per process. */

@@ -25,6 +25,14 @@
  * query only.  A query that fails is reported to the callback with its
  * reason and never stored in the cache.
  *
+ * A model named in the configuration may have several endpoints (one
+ * backend each, all over the same multi handle): a query goes to the
+ * endpoint with the fewest requests in flight relative to its slots.  An
+ * endpoint that refuses connections, or fails twice in a row, is avoided
+ * for a pause that doubles while it keeps failing; its query is retried
+ * on another endpoint.  Only when every endpoint refuses does the
+ * outage rule above apply.
+ *
  * The engine is single-threaded: one engine per thread.  It does not
  * build queries (classifier/probe does) and does not know any server's
  * field names (the backends do).
@@ -34,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "model/backend.h"
@@ -46,6 +55,8 @@
 #define MAX_PROBE_MS 2000u
 #define MAX_RETRY_AFTER_MS 60000u
 #define MAX_CONCURRENCY 1024u
+#define MAX_ENDPOINTS 64u
+#define MAX_AVOID_MS 5000u
 
 enum { JOB_QUEUED, JOB_WAITING, JOB_INFLIGHT, JOB_DONE };
 
@@ -60,7 +71,19 @@ typedef struct job {
 	char *message;		/* JOB_DONE with an error */
 	trw_completion comp;	/* JOB_DONE without an error */
 	uint32_t subs_head, subs_tail;	/* submissions waiting for this job */
+	uint32_t ep;		/* JOB_INFLIGHT: the endpoint it was sent to */
+	uint32_t bad_ep;	/* where its last attempt failed, NONE = nowhere */
 } job;
+
+/* One server of the model. */
+typedef struct endpoint {
+	trw_backend *backend;
+	unsigned cap;		/* requests in flight at most */
+	unsigned inflight;
+	unsigned fails;		/* consecutive failures */
+	unsigned avoided;	/* consecutive pauses */
+	uint64_t avoid_until;	/* no send before this (ns) */
+} endpoint;
 
 typedef struct sub {
 	uint64_t id;
@@ -75,7 +98,11 @@ typedef struct idxq {
 } idxq;
 
 struct trw_engine {
-	trw_backend *backend;
+	trw_backend *backend;	/* eps[0]'s: identity, template, context */
+	endpoint *eps;
+	size_t neps;
+	size_t tok_ep;		/* the endpoint that last counted tokens */
+	char *identity;		/* several endpoints: the joint identity */
 	trw_http *http;
 	trw_cache *cache;
 	trw_engine_options opts;
@@ -232,40 +259,319 @@ static void reset_run(trw_engine *e)
 	e->fatal = NULL;
 	e->outage_since = e->hold_until = 0;
 	e->outage_probes = 0;
+	for (size_t i = 0; i < e->neps; i++)
+		e->eps[i].inflight = 0;
+}
+
+/* "family:..." with a family we know: a spec; anything else is a name. */
+static int is_spec(const char *text)
+{
+	const char *colon = text ? strchr(text, ':') : NULL;
+	char family[32];
+
+	if (!colon || colon == text || (size_t)(colon - text) >= sizeof(family))
+		return 0;
+	memcpy(family, text, (size_t)(colon - text));
+	family[colon - text] = '\0';
+	return trw_backend__find(family) != NULL;
+}
+
+/* The identity without its "@<url>" tail: what must agree between the
+ * endpoints of one model. */
+static size_t identity_model_len(const trw_backend *b)
+{
+	size_t n = strlen(b->identity), u = b->url ? strlen(b->url) : 0;
+
+	if (b->url && n > u + 1 && b->identity[n - u - 1] == '@' &&
+	    strcmp(b->identity + n - u, b->url) == 0)
+		return n - u - 1;
+	return n;
+}
+
+/* Open one backend per spec; an endpoint that does not open is left out
+ * while another one opens.  Several: the identities must agree. */
+static int open_endpoints(trw_engine *e, char **specs, size_t n)
+{
+	trw_buf first_error = TRW_BUF_INIT(0), id = TRW_BUF_INIT(0);
+	int error = 0, first_code = 0;
+
+	if ((e->eps = calloc(n, sizeof(*e->eps))) == NULL)
+		return trw_error_oom();
+	for (size_t i = 0; i < n; i++) {
+		trw_spec s;
+		const trw_backend_ops *ops;
+		trw_backend *b = NULL;
+
+		if ((error = trw_spec__parse(&s, specs[i])) < 0)
+			goto done;
+		ops = trw_backend__find(s.family);
+		if (n > 1 && !ops->http) {
+			trw_spec__dispose(&s);
+			error = trw_error_set(TRW_EINVALID, "model spec '%s': an in-process model "
+			    "cannot have several endpoints", specs[i]);
+			goto done;
+		}
+		if (ops->http && !e->http && (error = trw_http_new(&e->http)) < 0) {
+			trw_spec__dispose(&s);
+			goto done;
+		}
+		if (id.size == 0)
+			error = trw_buf_puts(&id, "");
+		else
+			error = trw_buf_puts(&id, ",");
+		if (error == 0)
+			error = trw_buf_puts(&id, s.url);
+		if (error == 0 && (error = ops->open(&b, &s, e->http, &e->opts)) < 0 && n > 1) {
+			/* Left out; remembered in case none opens. */
+			if (!first_code) {
+				first_code = error;
+				(void)trw_buf_puts(&first_error, trw_error_last());
+			}
+			error = 0;
+		}
+		trw_spec__dispose(&s);
+		if (error < 0)
+			goto done;
+		if (!b)
+			continue;
+		if (e->neps > 0) {
+			const trw_backend *a = e->eps[0].backend;
+			size_t la = identity_model_len(a), lb = identity_model_len(b);
+
+			if (la != lb || memcmp(a->identity, b->identity, la) != 0) {
+				error = trw_error_set(TRW_EINVALID, "the endpoints of one model serve "
+				    "different models: %s and %s", a->identity, b->identity);
+				b->ops->free(b);
+				goto done;
+			}
+		}
+		e->eps[e->neps++].backend = b;
+	}
+	if (e->neps == 0) {
+		error = trw_error_set(first_code ? first_code : TRW_EMODEL, "no endpoint of the "
+		    "model answers: %s", first_error.ptr ? first_error.ptr : "?");
+		goto done;
+	}
+	e->backend = e->eps[0].backend;
+	if (n > 1) {
+		trw_buf joint = TRW_BUF_INIT(0);
+		const trw_backend *a = e->backend;
+
+		if ((error = trw_buf_put(&joint, a->identity, identity_model_len(a))) == 0 &&
+		    (error = trw_buf_printf(&joint, "@%s", id.ptr)) == 0)
+			e->identity = joint.ptr;
+		else
+			trw_buf_dispose(&joint);
+	}
+done:
+	trw_buf_dispose(&first_error);
+	trw_buf_dispose(&id);
+	return error;
+}
+
+/* An option left at its default takes the configuration's value. */
+static int config_uint(const trw_config *cfg, const char *name, const char *key,
+    unsigned *opt, unsigned dflt, unsigned max)
+{
+	trw_buf k = TRW_BUF_INIT(0);
+	long long v;
+	int error;
+
+	if ((error = trw_buf_printf(&k, "model.%s.%s", name, key)) < 0)
+		goto done;
+	if ((error = trw_config_get_int(cfg, k.ptr, &v)) == TRW_ENOTFOUND) {
+		error = 0;
+		goto done;
+	}
+	if (error < 0)
+		goto done;
+	if (v < 0 || (unsigned long long)v > max) {
+		error = trw_error_set(TRW_EINVALID, "configuration: %s = %lld: expected 0 to %u",
+		    k.ptr, v, max);
+		goto done;
+	}
+	if (*opt == dflt)
+		*opt = (unsigned)v;
+done:
+	trw_buf_dispose(&k);
+	return error;
+}
+
+static int config_string(const trw_config *cfg, const char *name, const char *key, char **out)
+{
+	trw_buf k = TRW_BUF_INIT(0);
+	int error;
+
+	*out = NULL;
+	if ((error = trw_buf_printf(&k, "model.%s.%s", name, key)) == 0 &&
+	    (error = trw_config_get_string(cfg, k.ptr, out)) == TRW_ENOTFOUND)
+		error = 0;
+	trw_buf_dispose(&k);
+	return error;
+}
+
+/* The specs of the `[model "NAME"]` section, one per endpoint. */
+static int named_specs(trw_engine *e, const trw_config *cfg, const char *name,
+    char ***specs, size_t *n)
+{
+	static const trw_engine_options defaults = TRW_ENGINE_OPTIONS_INIT;
+	char *backend = NULL, *model = NULL, *tmpl = NULL, *path = NULL;
+	char **eps = NULL, **out = NULL;
+	size_t neps = 0;
+	trw_buf k = TRW_BUF_INIT(0), spec = TRW_BUF_INIT(0);
+	int error;
+
+	*specs = NULL;
+	*n = 0;
+	if ((error = trw_buf_printf(&k, "model.%s.", name)) < 0)
+		goto done;
+	if (!trw_config_has_section(cfg, k.ptr)) {
+		error = trw_error_set(TRW_EINVALID, "no model '%s' in the configuration (and not "
+		    "a spec: llamacpp:URL, openai:URL?model=M&template=T, ollama:URL?model=M, "
+		    "ref:PATH)", name);
+		goto done;
+	}
+	if ((error = config_string(cfg, name, "backend", &backend)) < 0 ||
+	    (error = config_string(cfg, name, "model", &model)) < 0 ||
+	    (error = config_string(cfg, name, "template", &tmpl)) < 0 ||
+	    (error = config_string(cfg, name, "path", &path)) < 0)
+		goto done;
+	if (!backend || !trw_backend__find(backend)) {
+		error = trw_error_set(TRW_EINVALID, "configuration: model \"%s\": backend is %s%s%s; "
+		    "expected llamacpp, openai, ollama or ref", name, backend ? "'" : "missing",
+		    backend ? backend : "", backend ? "'" : "");
+		goto done;
+	}
+	if ((error = config_uint(cfg, name, "concurrency", &e->opts.concurrency,
+	    defaults.concurrency, MAX_CONCURRENCY)) < 0 ||
+	    (error = config_uint(cfg, name, "timeout-ms", &e->opts.timeout_ms,
+	    defaults.timeout_ms, 3600000u)) < 0 ||
+	    (error = config_uint(cfg, name, "retries", &e->opts.retries,
+	    defaults.retries, 100)) < 0)
+		goto done;
+	if (!trw_backend__find(backend)->http) {
+		if (!path) {
+			error = trw_error_set(TRW_EINVALID, "configuration: model \"%s\": "
+			    "backend %s needs a path", name, backend);
+			goto done;
+		}
+		if ((out = calloc(2, sizeof(*out))) == NULL) {
+			error = trw_error_oom();
+			goto done;
+		}
+		if ((error = trw_buf_printf(&spec, "%s:%s", backend, path)) < 0)
+			goto done;
+		out[0] = spec.ptr;
+		spec = (trw_buf)TRW_BUF_INIT(0);
+		*n = 1;
+		goto done;
+	}
+	trw_buf_clear(&k);
+	if ((error = trw_buf_printf(&k, "model.%s.endpoint", name)) < 0)
+		goto done;
+	if ((error = trw_config_get_all(cfg, k.ptr, &eps, &neps)) == TRW_ENOTFOUND || neps == 0) {
+		error = trw_error_set(TRW_EINVALID, "configuration: model \"%s\": no endpoint", name);
+		goto done;
+	}
+	if (error < 0)
+		goto done;
+	if (neps > MAX_ENDPOINTS) {
+		error = trw_error_set(TRW_ETOOBIG, "configuration: model \"%s\": %zu endpoints, "
+		    "at most %u", name, neps, MAX_ENDPOINTS);
+		goto done;
+	}
+	if ((out = calloc(neps + 1, sizeof(*out))) == NULL) {
+		error = trw_error_oom();
+		goto done;
+	}
+	for (size_t i = 0; i < neps; i++) {
+		char sep = '?';
+
+		trw_buf_clear(&spec);
+		if ((error = trw_buf_printf(&spec, "%s:%s", backend, eps[i])) < 0)
+			goto done;
+		if (model && (error = trw_buf_printf(&spec, "%cmodel=%s", sep, model)) < 0)
+			goto done;
+		if (model)
+			sep = '&';
+		if (tmpl && (error = trw_buf_printf(&spec, "%ctemplate=%s", sep, tmpl)) < 0)
+			goto done;
+		if ((out[i] = trw_strdup(spec.ptr)) == NULL) {
+			error = TRW_ENOMEM;
+			goto done;
+		}
+		*n = i + 1;
+	}
+done:
+	if (error < 0) {
+		trw_config_strings_free(out);
+		*n = 0;
+	} else {
+		*specs = out;
+	}
+	trw_config_strings_free(eps);
+	free(backend);
+	free(model);
+	free(tmpl);
+	free(path);
+	trw_buf_dispose(&k);
+	trw_buf_dispose(&spec);
+	return error;
 }
 
 int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options *opts)
 {
 	static const trw_engine_options defaults = TRW_ENGINE_OPTIONS_INIT;
 	trw_engine *e = NULL;
-	trw_spec s;
-	const trw_backend_ops *ops;
+	trw_config *own_cfg = NULL;
+	char **specs = NULL;
+	char *one[2] = { NULL, NULL };
+	size_t nspecs = 0;
 	trw_buf path = TRW_BUF_INIT(0);
+	unsigned total = 0;
 	int error;
 
 	*out = NULL;
-	memset(&s, 0, sizeof(s));
 	if (opts && opts->version != TRW_ENGINE_OPTIONS_VERSION)
 		return trw_error_set(TRW_EINVALID, "engine options: version %u, expected %u",
 		    opts->version, TRW_ENGINE_OPTIONS_VERSION);
-	if ((error = trw_spec__parse(&s, spec)) < 0)
-		return error;
-	ops = trw_backend__find(s.family);
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		error = trw_error_oom();
-		goto done;
-	}
+	if (!spec || !*spec)
+		return trw_error_set(TRW_EINVALID, "no model given");
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return trw_error_oom();
 	e->opts = opts ? *opts : defaults;
+	if (is_spec(spec) || strchr(spec, ':')) {
+		/* A spec, or something with a colon that is not one: the
+		 * spec parser words the error. */
+		one[0] = (char *)spec;
+		specs = one;
+		nspecs = 1;
+	} else {
+		const trw_config *cfg = e->opts.config;
+
+		if (!cfg) {
+			if ((error = trw_config_open_default(&own_cfg, e->opts.config_file)) < 0)
+				goto done;
+			cfg = own_cfg;
+		}
+		if ((error = named_specs(e, cfg, spec, &specs, &nspecs)) < 0)
+			goto done;
+	}
 	if (e->opts.timeout_ms == 0)
 		e->opts.timeout_ms = defaults.timeout_ms;
 	if (e->opts.backoff_ms == 0)
 		e->opts.backoff_ms = defaults.backoff_ms;
-	if (ops->http && (error = trw_http_new(&e->http)) < 0)
+	if ((error = open_endpoints(e, specs, nspecs)) < 0)
 		goto done;
-	if ((error = ops->open(&e->backend, &s, e->http, &e->opts)) < 0)
-		goto done;
-	e->concurrency = e->opts.concurrency ? e->opts.concurrency :
-	    e->backend->slots ? e->backend->slots : 4;
+	for (size_t i = 0; i < e->neps; i++) {
+		endpoint *ep = &e->eps[i];
+		unsigned cap = e->opts.concurrency ? e->opts.concurrency :
+		    ep->backend->slots ? ep->backend->slots : 4;
+
+		ep->cap = cap > MAX_CONCURRENCY ? MAX_CONCURRENCY : cap;
+		total += ep->cap;
+	}
+	e->concurrency = e->opts.concurrency ? e->opts.concurrency : total;
 	if (e->concurrency > MAX_CONCURRENCY)
 		e->concurrency = MAX_CONCURRENCY;
 	if (!e->opts.cache_path) {
@@ -277,11 +583,16 @@ int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options 
 	}
 	if (error < 0)
 		goto done;
-	e->opts.cache_path = NULL;	/* not owned: do not keep the caller's pointer */
+	/* Not owned: do not keep the caller's pointers. */
+	e->opts.cache_path = NULL;
+	e->opts.config = NULL;
+	e->opts.config_file = NULL;
 	*out = e;
 	e = NULL;
 done:
-	trw_spec__dispose(&s);
+	if (specs != one)
+		trw_config_strings_free(specs);
+	trw_config_free(own_cfg);
 	trw_buf_dispose(&path);
 	trw_engine_free(e);
 	return error;
@@ -292,9 +603,11 @@ void trw_engine_free(trw_engine *e)
 	if (!e)
 		return;
 	reset_run(e);
-	if (e->backend)
-		e->backend->ops->free(e->backend);
-	/* After the backend, which borrows the http layer. */
+	for (size_t i = 0; i < e->neps; i++)
+		e->eps[i].backend->ops->free(e->eps[i].backend);
+	free(e->eps);
+	free(e->identity);
+	/* After the backends, which borrow the http layer. */
 	trw_http_free(e->http);
 	trw_cache_free(e->cache);
 	free(e->jobs);
@@ -309,12 +622,21 @@ void trw_engine_free(trw_engine *e)
 
 const char *trw_engine_identity(const trw_engine *e)
 {
-	return e->backend->identity;
+	return e->identity ? e->identity : e->backend->identity;
 }
 
+/* The smallest context any endpoint reported: a window must fit all. */
 unsigned trw_engine_context(const trw_engine *e)
 {
-	return e->backend->n_ctx;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < e->neps; i++) {
+		unsigned c = e->eps[i].backend->n_ctx;
+
+		if (c && (!n || c < n))
+			n = c;
+	}
+	return n;
 }
 
 int trw_engine_count_tokens(trw_engine *e, const char *text, size_t len, size_t *out)
@@ -322,7 +644,20 @@ int trw_engine_count_tokens(trw_engine *e, const char *text, size_t len, size_t 
 	*out = 0;
 	if (!text && len)
 		return trw_error_set(TRW_EINVALID, "count_tokens: NULL text");
-	return e->backend->ops->count_tokens(e->backend, text ? text : "", len, out);
+	/* Any endpoint's tokenizer will do (they serve one model): the one
+	 * that answered last, else the next that answers. */
+	for (size_t k = 0;; k++) {
+		size_t i = (e->tok_ep + k) % e->neps;
+		trw_backend *b = e->eps[i].backend;
+		int error = b->ops->count_tokens(b, text ? text : "", len, out);
+
+		if (error == 0) {
+			e->tok_ep = i;
+			return 0;
+		}
+		if (k + 1 >= e->neps)
+			return error;
+	}
 }
 
 void trw_engine_get_stats(const trw_engine *e, trw_engine_stats *out)
@@ -386,7 +721,7 @@ int trw_engine_submit(trw_engine *e, uint64_t id, const trw_fim_query *q)
 
 	if ((error = check_query(q)) < 0)
 		return error;
-	if ((error = trw_cache_key(key, e->backend->identity,
+	if ((error = trw_cache_key(key, trw_engine_identity(e),
 	    trw_backend__template_name(e->backend), q)) < 0)
 		return error;
 	if ((j = table_find(e, key)) != NONE) {
@@ -414,6 +749,7 @@ int trw_engine_submit(trw_engine *e, uint64_t id, const trw_fim_query *q)
 	memset(jb, 0, sizeof(*jb));
 	memcpy(jb->key, key, sizeof(key));
 	jb->subs_head = jb->subs_tail = NONE;
+	jb->ep = jb->bad_ep = NONE;
 	jb->q = *q;
 	if (e->cache) {
 		uint64_t t0 = trw_now_ns();
@@ -517,7 +853,7 @@ static void job_succeed(trw_engine *e, uint32_t j, trw_completion *c)
 	/* A cache that cannot be written costs a model call next time,
 	 * nothing more: the answer in hand is right. */
 	if (e->cache)
-		(void)trw_cache_put(e->cache, jb->key, e->backend->identity, &jb->comp);
+		(void)trw_cache_put(e->cache, jb->key, trw_engine_identity(e), &jb->comp);
 	jb->error = 0;
 	job_done(e, j);
 }
@@ -589,9 +925,9 @@ static void job_retry_or_fail(trw_engine *e, uint32_t j, const char *why, long r
 	    jb->attempts == 1 ? "" : "s", why);
 }
 
-static void start_job(trw_engine *e, uint32_t j)
+static void start_job(trw_engine *e, uint32_t j, uint32_t ep)
 {
-	trw_backend *b = e->backend;
+	trw_backend *b = e->eps[ep].backend;
 	const char *path = NULL;
 	char *body = NULL;
 	size_t len = 0;
@@ -613,8 +949,71 @@ static void start_job(trw_engine *e, uint32_t j)
 		return;
 	}
 	e->jobs[j].state = JOB_INFLIGHT;
+	e->jobs[j].ep = ep;
+	e->eps[ep].inflight++;
 	e->jobs[j].attempts++;
 	e->stats.model_calls++;
+}
+
+/* Pause endpoint `ep` for a time that doubles while it keeps failing. */
+static void avoid_endpoint(trw_engine *e, uint32_t ep)
+{
+	endpoint *p = &e->eps[ep];
+	uint64_t d = e->opts.backoff_ms;
+
+	for (unsigned i = 0; i < p->avoided && d < MAX_AVOID_MS; i++)
+		d *= 2;
+	if (d > MAX_AVOID_MS)
+		d = MAX_AVOID_MS;
+	p->avoided++;
+	p->avoid_until = trw_now_ns() + d * 1000000u;
+}
+
+/* Whether an endpoint other than `ep` may be sent to now. */
+static int other_endpoint_up(const trw_engine *e, uint32_t ep)
+{
+	uint64_t now = trw_now_ns();
+
+	for (size_t i = 0; i < e->neps; i++)
+		if (i != ep && e->eps[i].avoid_until <= now)
+			return 1;
+	return 0;
+}
+
+/*
+ * The endpoint for job `j`: the fewest requests in flight relative to its
+ * slots, not paused, and not where the job last failed unless nothing
+ * else has room.  NONE when none has room; `*wake_ms` then bounds the
+ * wait until a paused one comes back.
+ */
+static uint32_t pick_endpoint(const trw_engine *e, uint32_t j, uint64_t *wake_ms)
+{
+	uint64_t now = trw_now_ns();
+	uint32_t best = NONE;
+	double best_score = 0;
+
+	for (size_t i = 0; i < e->neps; i++) {
+		const endpoint *p = &e->eps[i];
+		double score;
+
+		if (p->inflight >= p->cap)
+			continue;
+		if (p->avoid_until > now) {
+			uint64_t left = (p->avoid_until - now) / 1000000u + 1;
+
+			if (left < *wake_ms)
+				*wake_ms = left;
+			continue;
+		}
+		score = (double)p->inflight / (double)p->cap;
+		if (i == e->jobs[j].bad_ep)
+			score += 2.0;
+		if (best == NONE || score < best_score) {
+			best = (uint32_t)i;
+			best_score = score;
+		}
+	}
+	return best;
 }
 
 /*
@@ -627,6 +1026,7 @@ static void start_job(trw_engine *e, uint32_t j)
 static void server_gone(trw_engine *e, uint32_t j, const trw_http_result *res)
 {
 	uint64_t now = trw_now_ns(), d = e->opts.backoff_ms;
+	uint32_t ep = e->jobs[j].ep;
 	char msg[768];
 
 	e->jobs[j].attempts--;
@@ -636,6 +1036,13 @@ static void server_gone(trw_engine *e, uint32_t j, const trw_http_result *res)
 	if (idxq_push(&e->ready, j) < 0) {
 		job_fail(e, j, TRW_ENOMEM, "out of memory");
 		return;
+	}
+	if (e->neps > 1) {
+		/* One server gone among several: the others carry on. */
+		e->jobs[j].bad_ep = ep;
+		avoid_endpoint(e, ep);
+		if (other_endpoint_up(e, ep))
+			return;
 	}
 	if (!e->outage_since)
 		e->outage_since = now;
@@ -649,7 +1056,7 @@ static void server_gone(trw_engine *e, uint32_t j, const trw_http_result *res)
 	if (now - e->outage_since >= (uint64_t)e->opts.health_wait_ms * 1000000u && !e->fatal) {
 		trw_buf f = TRW_BUF_INIT(0);
 
-		trw_backend__describe(e->backend, res, msg, sizeof(msg));
+		trw_backend__describe(e->eps[ep].backend, res, msg, sizeof(msg));
 		if (trw_buf_printf(&f, "%s (gone for %u ms)", msg,
 		    (unsigned)((now - e->outage_since) / 1000000u)) == 0)
 			e->fatal = f.ptr;
@@ -658,12 +1065,26 @@ static void server_gone(trw_engine *e, uint32_t j, const trw_http_result *res)
 	}
 }
 
+/* A failure that may pass, at endpoint `ep`: with several endpoints,
+ * the job goes elsewhere next time, and an endpoint failing twice in a
+ * row is paused. */
+static void endpoint_failed(trw_engine *e, uint32_t j, uint32_t ep)
+{
+	if (e->neps < 2)
+		return;
+	e->jobs[j].bad_ep = ep;
+	if (++e->eps[ep].fails >= 2)
+		avoid_endpoint(e, ep);
+}
+
 static void finish_job(trw_engine *e, uint32_t j, trw_http_result *res)
 {
-	trw_backend *b = e->backend;
+	uint32_t ep = e->jobs[j].ep;
+	trw_backend *b = e->eps[ep].backend;
 	trw_completion c;
 	char msg[768];
 
+	e->eps[ep].inflight--;
 	if (res->transport != 0 && trw_http_refused(res->transport)) {
 		server_gone(e, j, res);
 		return;
@@ -671,6 +1092,9 @@ static void finish_job(trw_engine *e, uint32_t j, trw_http_result *res)
 	/* Anything else came from (or reached) a listening server. */
 	e->outage_since = 0;
 	e->outage_probes = 0;
+	if (res->transport != 0 || (res->status != 200 && (res->status == 429 ||
+	    (res->status >= 500 && res->status != 501))))
+		endpoint_failed(e, j, ep);
 	if (res->transport != 0) {
 		trw_backend__describe(b, res, msg, sizeof(msg));
 		if (trw_http_transient(res->transport))
@@ -683,8 +1107,11 @@ static void finish_job(trw_engine *e, uint32_t j, trw_http_result *res)
 		memset(&c, 0, sizeof(c));
 		if (b->ops->parse(b, res->body.ptr ? res->body.ptr : "", res->body.size, &c) == 0) {
 			c.latency_ms = res->ms;
+			e->eps[ep].fails = 0;
+			e->eps[ep].avoided = 0;
 			job_succeed(e, j, &c);
 		} else {
+			endpoint_failed(e, j, ep);
 			trw_completion_dispose(&c);
 			snprintf(msg, sizeof(msg), "%s", trw_error_last());
 			job_retry_or_fail(e, j, msg, 0);
@@ -761,8 +1188,9 @@ static int run_http(trw_engine *e)
 		trw_http_result res;
 		unsigned wait;
 
-		uint64_t now;
+		uint64_t now, wake = UINT64_MAX;
 		unsigned limit;
+		int blocked = 0;
 
 		drain_late(e);
 		next_due = promote_due(e);
@@ -779,16 +1207,25 @@ static int run_http(trw_engine *e)
 				next_due = left;
 		}
 		while (idxq_count(&e->ready) && trw_http_inflight(e->http) < limit) {
-			uint32_t j = idxq_pop(&e->ready);
+			uint32_t j = e->ready.v[e->ready.head], ep = NONE;
 
+			if (e->jobs[j].state == JOB_QUEUED &&
+			    (ep = pick_endpoint(e, j, &wake)) == NONE) {
+				/* Every endpoint is full or paused. */
+				blocked = 1;
+				break;
+			}
+			(void)idxq_pop(&e->ready);
 			if (e->jobs[j].state == JOB_QUEUED)
-				start_job(e, j);
+				start_job(e, j, ep);
 			drain_late(e);
 		}
+		if (wake < next_due)
+			next_due = wake;
 		if (!trw_http_inflight(e->http) && !idxq_count(&e->ready) &&
 		    !idxq_count(&e->waiting) && !idxq_count(&e->late))
 			break;
-		if (idxq_count(&e->late) || (idxq_count(&e->ready) &&
+		if (idxq_count(&e->late) || (idxq_count(&e->ready) && !blocked &&
 		    trw_http_inflight(e->http) < limit))
 			wait = 0;
 		else

@@ -15,6 +15,22 @@
  *                                                  POST /v1/completions
  *   ollama:http://127.0.0.1:11434?model=NAME       POST /api/generate
  *   ref:PATH                                       the embedded reference model
+ * or by a name: a `[model "NAME"]` section of the configuration
+ * (common/config.h) with the keys
+ *   backend      llamacpp | openai | ollama | ref
+ *   endpoint     a base URL; several lines = one model on several servers
+ *   model        the server-side model name (openai, ollama)
+ *   template     the FIM template (openai)
+ *   path         the index file (ref)
+ *   concurrency, timeout-ms, retries
+ *                used where the options leave their defaults (so a
+ *                command-line flag, which sets the option, wins)
+ * With several endpoints, each query goes to the endpoint with the fewest
+ * requests in flight relative to its slots; an endpoint that refuses
+ * connections or fails twice in a row is avoided for a doubling pause
+ * while the others serve, and a failed query is retried on another one.
+ * Every endpoint must report the same model; one that cannot be reached
+ * when the engine opens is left out (if at least one opens).
  */
 #ifndef TRW_ENGINE_H
 #define TRW_ENGINE_H
@@ -22,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "model/fim.h"
 
 typedef struct trw_engine trw_engine;
@@ -34,21 +51,31 @@ typedef struct trw_engine_options {
 	unsigned timeout_ms;		/* per request, default 60000 */
 	unsigned backoff_ms;		/* first retry delay, doubled each time, jittered; default 200 */
 	unsigned health_wait_ms;	/* how long to wait for a loading server; default 120000 */
+	/* Where model names are looked up: `config` (borrowed) if set, else
+	 * the default configuration (system, user) plus `config_file` at
+	 * the highest level when it is set.  Unused for a spec. */
+	const trw_config *config;
+	const char *config_file;
 } trw_engine_options;
 
-#define TRW_ENGINE_OPTIONS_VERSION 1
-#define TRW_ENGINE_OPTIONS_INIT { TRW_ENGINE_OPTIONS_VERSION, NULL, 0, 4, 60000, 200, 120000 }
+#define TRW_ENGINE_OPTIONS_VERSION 2
+#define TRW_ENGINE_OPTIONS_INIT { TRW_ENGINE_OPTIONS_VERSION, NULL, 0, 4, 60000, 200, 120000, \
+	NULL, NULL }
 
 /*
- * Open the model named by `spec`: connect, wait while the server is
- * loading (503), read its identity, context and slots.  Errors:
- * TRW_EINVALID (bad spec), TRW_EMODEL (server unreachable, refuses FIM:
- * the message names the server and quotes its words).
+ * Open the model named by `spec` (a spec, or a name in the
+ * configuration): connect, wait while the server is loading (503), read
+ * its identity, context and slots.  Errors: TRW_EINVALID (bad spec, no
+ * such name: "no model 'x' in the configuration (and not a spec)", a
+ * configuration file that does not parse, endpoints serving different
+ * models), TRW_EMODEL (server unreachable, refuses FIM: the message
+ * names the server and quotes its words).
  */
 int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options *opts);
 void trw_engine_free(trw_engine *e);
 
-/* "llamacpp:<model>@<url>", "ref:<hash>:order6", ...; borrowed. */
+/* "llamacpp:<model>@<url>", "ref:<hash>:order6", ...; with several
+ * endpoints "llamacpp:<model>@<url1>,<url2>"; borrowed. */
 const char *trw_engine_identity(const trw_engine *e);
 
 /* The per-slot context in tokens the server reported, 0 if unknown. */
