@@ -110,7 +110,8 @@ static int sorted_pairs(pair **out, const int *labels, const double *scores, siz
 		p[i].score = scores[i];
 		p[i].label = labels[i];
 	}
-	qsort(p, n, sizeof(*p), cmp_pair_asc);
+	if (n > 1)
+		qsort(p, n, sizeof(*p), cmp_pair_asc);
 	*out = p;
 	return 0;
 }

@@ -540,7 +540,8 @@ int trw_classifier_folds(unsigned *out, const int *labels, const char *const *gr
 	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = (named){ groups[i], i };
-	qsort(order, n, sizeof(*order), cmp_named);
+	if (n > 1)
+		qsort(order, n, sizeof(*order), cmp_named);
 	for (size_t i = 0; i < n; i++) {
 		size_t s = order[i].index;
 
@@ -568,7 +569,8 @@ int trw_classifier_folds(unsigned *out, const int *labels, const char *const *gr
 		    "repositories; there are %zu and %zu", per_label[1], per_label[0]);
 		goto done;
 	}
-	qsort(g, ng, sizeof(*g), cmp_group);
+	if (ng > 1)
+		qsort(g, ng, sizeof(*g), cmp_group);
 	for (size_t k = 0; k < ng; k++) {
 		size_t *l = load + (size_t)g[k].label * folds;
 		unsigned best = 0;
@@ -583,7 +585,8 @@ int trw_classifier_folds(unsigned *out, const int *labels, const char *const *gr
 	/* back to samples: the groups in name order, looked up by bisection */
 	for (size_t k = 0; k < ng; k++)
 		order[k] = (named){ g[k].name, k };
-	qsort(order, ng, sizeof(*order), cmp_named);
+	if (ng > 1)
+		qsort(order, ng, sizeof(*order), cmp_named);
 	for (size_t i = 0; i < n; i++) {
 		size_t lo = 0, hi = ng;
 

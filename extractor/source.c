@@ -773,7 +773,8 @@ static int list_dir(int dfd, const char *rel, struct dirent_info **out, size_t *
 		error = trw_error_set(TRW_EIO, "cannot list '%s': %s", rel, strerror(errno));
 		goto done;
 	}
-	qsort(v, n, sizeof(*v), git_order);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), git_order);
 	*out = v;
 	*count = n;
 	v = NULL;

@@ -289,7 +289,8 @@ int main(int argc, char **argv)
 		char run_message[1024];
 
 		snprintf(run_message, sizeof(run_message), "%s", rc < 0 ? trw_error_last() : "");
-		qsort(st.results, st.nresults, sizeof(*st.results), by_id);
+		if (st.nresults > 1)
+			qsort(st.results, st.nresults, sizeof(*st.results), by_id);
 		for (size_t i = 0; i < st.nresults; i++) {
 			result *r = &st.results[i];
 
