@@ -7,9 +7,11 @@
  * A repository whose probe failed stops the command before anything is
  * trained or written: no classifier from partial data.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -94,6 +96,33 @@ static int print_json(const trw_classifier *c, const cli_dataset *ds, const char
 	return 0;
 }
 
+/* SOURCE_DATE_EPOCH (reproducible-builds.org): when set, the classifier's
+ * "created" is that time instead of now, so that a rebuild with the same
+ * inputs gives the same bytes. out = "" when unset; -1 (reported) when
+ * it is not a plain non-negative integer. */
+static int source_date(char *out, size_t size)
+{
+	const char *v = getenv("SOURCE_DATE_EPOCH");
+	unsigned long long n;
+	struct tm tm;
+	time_t t;
+	char *end;
+
+	out[0] = '\0';
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	t = (time_t)n;
+	if (*v < '0' || *v > '9' || *end || errno || (unsigned long long)t != n ||
+	    !gmtime_r(&t, &tm)) {
+		cli_error("train: SOURCE_DATE_EPOCH is not a number of seconds: %s", v);
+		return -1;
+	}
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	cli_data_args a = CLI_DATA_ARGS_INIT;
@@ -102,6 +131,7 @@ int cmd_train(int argc, char **argv)
 	trw_classifier *c = NULL;
 	cli_dataset ds;
 	const char *output = NULL, *v;
+	char created[32];
 	unsigned long long n;
 	unsigned schema = TRW_FEATURES_SCHEMA_DEFAULT;
 	int rc = EXIT_ERROR, json = 0, quiet = 0, error, r;
@@ -163,6 +193,8 @@ int cmd_train(int argc, char **argv)
 		cli_error("train: no output file: -o FILE");
 		goto done;
 	}
+	if (source_date(created, sizeof(created)) < 0)
+		goto done;
 	if ((error = cli_dataset_init(&ds, schema)) < 0) {
 		cli_error("train: %s", trw_error_last());
 		goto done;
@@ -172,6 +204,8 @@ int cmd_train(int argc, char **argv)
 
 	prov.model = ds.model;
 	prov.corpus_manifest_sha256 = ds.manifest_sha256;
+	if (created[0])
+		prov.created = created;
 	if (!quiet) {
 		copts.progress = on_progress;
 		fprintf(stderr, "%s: training on %zu files of %zu repositories (schema %u)\n",

@@ -114,6 +114,20 @@ printf 'm1\tmember\nm2\tmember\nm3\tmember\nn1\tnonmember\nn2\tnonmember\n' > "$
 is "$?" 2 "train --from with a repository that has no label exits 2"
 contains "$(cat "$T/err")" "n3" "and names it"
 
+# Reproducible: with SOURCE_DATE_EPOCH, "created" is that time and the same
+# inputs give the same bytes (classifier/make-default relies on it).
+for f in r1 r2; do
+	SOURCE_DATE_EPOCH=1686355200 "$TRAWIC" train -q --from "$T/m1.jsonl" "$T/m2.jsonl" \
+		"$T/m3.jsonl" "$T/n1.jsonl" "$T/n2.jsonl" "$T/n3.jsonl" --members m1 m2 m3 \
+		--non-members n1 n2 n3 --folds 3 --patience 2 -o "$T/$f.json" > /dev/null 2> "$T/err"
+done
+ok "train with SOURCE_DATE_EPOCH twice: identical classifier files" cmp -s "$T/r1.json" "$T/r2.json"
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["created"])' "$T/r1.json")" \
+	"2023-06-10T00:00:00Z" "and created is SOURCE_DATE_EPOCH"
+SOURCE_DATE_EPOCH=yesterday "$TRAWIC" train -q --from "$T/m1.jsonl" "$T/n1.jsonl" \
+	--members m1 --non-members n1 -o "$T/r3.json" > /dev/null 2> "$T/err"
+is "$?" 2 "train with a SOURCE_DATE_EPOCH that is not a number exits 2"
+
 "$TRAWIC" eval -q --classifier "$T/c3.json" --from "$T/m1.jsonl" "$T/n1.jsonl" \
 	--members m1 --non-members n1 --json > "$T/from.json" 2> "$T/err"
 is "$?" 0 "eval --from exits 0"
