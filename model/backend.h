@@ -136,8 +136,9 @@ int trw_backend__template(const trw_template **out, const trw_spec *spec);
 /* "name1, name2, ..." of the template table, into `out` (appended). */
 int trw_backend__template_names(trw_buf *out);
 
-/* The conservative token estimate for backends without a tokenizer. */
-size_t trw_backend__estimate(const char *text, size_t len);
+/* count_tokens for backends without a tokenizer: the conservative
+ * estimate of model/fim.h. */
+int trw_backend__count_estimate(trw_backend *b, const char *text, size_t len, size_t *out);
 
 /* The last path component of `path` (borrowed pointer into it). */
 const char *trw_backend__basename(const char *path);

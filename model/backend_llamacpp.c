@@ -181,7 +181,7 @@ static int llamacpp_count_tokens(trw_backend *b, const char *text, size_t len, s
 	size_t body_len;
 	int error = 0;
 
-	*out = trw_backend__estimate(text, len);
+	*out = trw_estimate_tokens(text, len);
 	if (!l->tokenize || len == 0)
 		return 0;
 	if ((req = json_object()) == NULL)

@@ -230,13 +230,6 @@ static int ollama_parse(trw_backend *b, const char *body, size_t len, trw_comple
 	return error;
 }
 
-static int ollama_count_tokens(trw_backend *b, const char *text, size_t len, size_t *out)
-{
-	(void)b;
-	*out = trw_backend__estimate(text, len);
-	return 0;
-}
-
 const trw_backend_ops trw_backend_ollama = {
 	.family = "ollama",
 	.params = "model template num_ctx",
@@ -246,5 +239,5 @@ const trw_backend_ops trw_backend_ollama = {
 	.request = ollama_request,
 	.parse = ollama_parse,
 	.infill = NULL,
-	.count_tokens = ollama_count_tokens,
+	.count_tokens = trw_backend__count_estimate,
 };

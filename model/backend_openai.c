@@ -221,13 +221,6 @@ static int openai_parse(trw_backend *b, const char *body, size_t len, trw_comple
 	return error;
 }
 
-static int openai_count_tokens(trw_backend *b, const char *text, size_t len, size_t *out)
-{
-	(void)b;
-	*out = trw_backend__estimate(text, len);
-	return 0;
-}
-
 const trw_backend_ops trw_backend_openai = {
 	.family = "openai",
 	.params = "model template",
@@ -237,5 +230,5 @@ const trw_backend_ops trw_backend_openai = {
 	.request = openai_request,
 	.parse = openai_parse,
 	.infill = NULL,
-	.count_tokens = openai_count_tokens,
+	.count_tokens = trw_backend__count_estimate,
 };
