@@ -11,7 +11,8 @@ enum {
 	EXIT_OK = 0,		/* done; nothing judged included */
 	EXIT_FLAGGED = 1,	/* an audit judged the repository included */
 	EXIT_ERROR = 2,		/* any error, including an incomplete run */
-	EXIT_NODAEMON = 3	/* the daemon could not be reached */
+	EXIT_NODAEMON = 3,	/* the daemon could not be reached */
+	EXIT_PENDING = 4	/* trawic result: the job has not ended yet */
 };
 
 extern const char *cli_progname;
@@ -36,5 +37,18 @@ int cmd_serve(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_audit(int argc, char **argv);		/* cli/audit.c */
+int cmd_report(int argc, char **argv);		/* cli/report.c */
+int cmd_config(int argc, char **argv);		/* cli/config.c */
+int cmd_hook(int argc, char **argv);		/* cli/hook.c */
+/* the daemon's clients: cli/client.c */
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_result(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_daemon_stats(int argc, char **argv);
 
 #endif

@@ -22,6 +22,18 @@ static const struct verb {
 	int (*run)(int, char **);
 	const char *summary;
 } verbs[] = {
+	{ "audit", cmd_audit, "audit a repository: was it in the model's training set?" },
+	{ "report", cmd_report, "render a saved audit result (JSON) in other formats" },
+	{ "config", cmd_config, "show the effective configuration and where it comes from" },
+	{ "submit", cmd_submit, "submit an audit job to trawicd" },
+	{ "status", cmd_status, "show the state of a job" },
+	{ "watch", cmd_watch, "follow a job's progress until it ends" },
+	{ "result", cmd_result, "print a job's result or report" },
+	{ "cancel", cmd_cancel, "cancel a job" },
+	{ "jobs", cmd_jobs, "list your jobs" },
+	{ "ping", cmd_ping, "check that trawicd answers" },
+	{ "daemon-stats", cmd_daemon_stats, "trawicd's queue and workers (JSON)" },
+	{ "hook", cmd_hook, "install or remove a git hook that submits audits" },
 	{ "extract", cmd_extract, "list the maskable elements of a repository (JSON Lines)" },
 	{ "probe", cmd_probe, "mask each element, ask the model, compare (JSON Lines)" },
 	{ "train", cmd_train, "train the membership classifier on labelled repositories" },
@@ -41,7 +53,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "commands:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "   %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(f, "   %-13s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f,
 	    "\n"
 	    "'trawic <command> --help' describes a command.\n"

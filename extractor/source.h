@@ -40,6 +40,7 @@ typedef enum {
 	TRW_SKIP_EXCLUDED_LANGUAGE,	/* a language not asked for */
 	TRW_SKIP_PARSE_ERROR,		/* set by the extractor, not the source */
 	TRW_SKIP_UNREADABLE,		/* an I/O error reading this one file */
+	TRW_SKIP_EXCLUDED_PATH,		/* outside the `paths` asked for */
 	TRW_SKIP__COUNT
 } trw_skip;
 
@@ -63,10 +64,15 @@ typedef struct trw_source_options {
 	const char *cache_dir;		/* clone cache; NULL = $XDG_CACHE_HOME/trawic/repos */
 	int fetch;			/* re-fetch a cached clone (default 1) */
 	const trw_lang *const *langs;	/* NULL-terminated filter, NULL = all */
+	/* NULL-terminated globs (trw_glob_match, so '**' spans directories;
+	 * a glob without '/' also matches a basename): a file that matches
+	 * none is skipped as excluded_path, unread.  NULL = every path. */
+	const char *const *paths;
 } trw_source_options;
 
-#define TRW_SOURCE_OPTIONS_VERSION 1
-#define TRW_SOURCE_OPTIONS_INIT { TRW_SOURCE_OPTIONS_VERSION, 1024 * 1024, 1000, NULL, 1, NULL }
+#define TRW_SOURCE_OPTIONS_VERSION 2
+#define TRW_SOURCE_OPTIONS_INIT { TRW_SOURCE_OPTIONS_VERSION, 1024 * 1024, 1000, NULL, 1, NULL, \
+	NULL }
 
 /*
  * Open a repository spec.  `opts` may be NULL (defaults).

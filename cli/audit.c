@@ -1,0 +1,3 @@
+/* audit.c - placeholder */
+#include "cli/cli.h"
+int cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return EXIT_ERROR; }

@@ -1,0 +1,3 @@
+/* cli/config.c - placeholder while the verb is being written; replaced by its owner. */
+#include "cli/cli.h"
+int cmd_config(int argc, char **argv) { (void)argc; (void)argv; cli_error("not built yet"); return EXIT_ERROR; }
