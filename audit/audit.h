@@ -89,11 +89,6 @@ typedef struct trw_audit_options {
 	const trw_config *config;
 	/* Engine options (cache, concurrency, retries, timeouts). */
 	trw_engine_options engine;
-	/*
-	 * An engine to use instead of opening one (borrowed; the daemon
-	 * shares one per model).  When set, `model` is only recorded.
-	 */
-	trw_engine *shared_engine;
 	/* Evidence kept per file in the record (reproduced elements);
 	 * 0 = 100.  The counts stay exact. */
 	size_t max_evidence;
@@ -103,7 +98,7 @@ typedef struct trw_audit_options {
 
 #define TRW_AUDIT_OPTIONS_VERSION 1
 #define TRW_AUDIT_OPTIONS_INIT { TRW_AUDIT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	-1, -1, -1, 0, 0, 0, TRW_FAIL_ON_INCLUDED, 0, NULL, TRW_ENGINE_OPTIONS_INIT, NULL, \
+	-1, -1, -1, 0, 0, 0, TRW_FAIL_ON_INCLUDED, 0, NULL, TRW_ENGINE_OPTIONS_INIT, \
 	0, NULL, NULL }
 
 /*
