@@ -348,6 +348,7 @@ int trw_probe_run(trw_engine *engine, const char *spec, const trw_probe_options 
 		goto done;
 	if ((error = trw_source_set_revision(src, opts->rev)) < 0)
 		goto done;
+	snprintf(p.stats.commit, sizeof(p.stats.commit), "%s", trw_source_commit(src));
 	/* The total, for an ETA: a progress line without one is still a
 	 * progress line, so a failed count is not an error. */
 	if (opts->progress && trw_source_count(src, &p.files_total) < 0) {

@@ -87,6 +87,7 @@ typedef struct trw_probe_stats {
 	uint64_t prompt_tokens;		/* prefix + suffix window tokens sent */
 	uint64_t whole_file_tokens;	/* what whole-file prompts would have cost */
 	double seconds;
+	char commit[65];		/* the revision's commit (hex); "" if none */
 } trw_probe_stats;
 
 /*
