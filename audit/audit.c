@@ -52,70 +52,6 @@ const char *trw_fail_on_name(trw_fail_on f)
 	return fail_on_names[f];
 }
 
-/* ---- configuration access (TEMPORARY shims until common/config grows
- * origins, reals, sizes, the repository level and validation) ---------- */
-
-static int cfg_get_real(const trw_config *cfg, const char *key, double *out)
-{
-	char *v = NULL, *end;
-	int error = trw_config_get_string(cfg, key, &v);
-
-	if (error < 0)
-		return error;
-	errno = 0;
-	*out = strtod(v, &end);
-	if (errno || end == v || *end || !isfinite(*out))
-		error = trw_error_set(TRW_EINVALID, "%s: '%s' is not a number", key, v);
-	free(v);
-	return error;
-}
-
-static int cfg_get_size(const trw_config *cfg, const char *key, uint64_t *out)
-{
-	char *v = NULL, *end;
-	unsigned long long n;
-	int error = trw_config_get_string(cfg, key, &v);
-
-	if (error < 0)
-		return error;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (*end == 'k' || *end == 'K')
-		n <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		n <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		n <<= 30, end++;
-	if (errno || end == v || *end || *v == '-')
-		error = trw_error_set(TRW_EINVALID, "%s: '%s' is not a size", key, v);
-	else
-		*out = n;
-	free(v);
-	return error;
-}
-
-static int cfg_get_origin(const trw_config *cfg, const char *key, char **file, int *line)
-{
-	(void)cfg; (void)key;
-	*file = NULL;
-	*line = 0;
-	return TRW_ENOTFOUND;
-}
-
-static int cfg_add_repo(trw_config *cfg, const char *spec)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/.trawic", spec);
-	return trw_config_add_file(cfg, path, TRW_CONFIG_REPO, 0);
-}
-
-static int cfg_validate(const trw_config *cfg)
-{
-	(void)cfg;
-	return 0;
-}
-
 /* ---- the embedded defaults ------------------------------------------- */
 
 static int readable(const char *path)
@@ -179,11 +115,11 @@ int trw_audit_config_open(trw_config **out, const char *spec, const char *extra)
 
 	if ((error = trw_config_open_default(&cfg, NULL)) < 0)
 		goto done;
-	if (spec && (error = cfg_add_repo(cfg, spec)) < 0)
+	if (spec && (error = trw_config_add_repo(cfg, spec)) < 0)
 		goto done;
 	if (extra && (error = trw_config_add_file(cfg, extra, TRW_CONFIG_FILE, 1)) < 0)
 		goto done;
-	if ((error = cfg_validate(cfg)) < 0)
+	if ((error = trw_config_validate(cfg)) < 0)
 		goto done;
 done:
 	if (error < 0) {
@@ -453,23 +389,28 @@ static void note_origin(settings *s, const trw_config *cfg, const char *name, co
 		json_object_set_new(s->origin, name, json_string("command line"));
 		return;
 	}
-	if (cfg_get_origin(cfg, key, &file, &line) == 0 && file) {
+	if (trw_config_get_origin(cfg, key, &file, &line) == 0 && file) {
 		snprintf(buf, sizeof(buf), "%s:%d", file, line);
 		json_object_set_new(s->origin, name, json_string(buf));
 	}
 	free(file);
 }
 
+/* 0 and *out set, 1 when unset (*out untouched), or an error. */
 static int cfg_real(const trw_config *cfg, const char *key, double *out)
 {
-	int error = cfg_get_real(cfg, key, out);
+	double v;
+	int error = trw_config_get_real(cfg, key, &v);
 
+	if (error == 0)
+		*out = v;
 	return error == TRW_ENOTFOUND ? 1 : error;
 }
 
 static int resolve_settings(settings *s, const trw_audit_options *o, const trw_config *cfg)
 {
 	long long v;
+	uint64_t size;
 	char *str = NULL, *str2 = NULL;
 	int error = 0, rc;
 
@@ -543,8 +484,10 @@ static int resolve_settings(settings *s, const trw_audit_options *o, const trw_c
 	if (o->max_file_size) {
 		s->max_file_size = o->max_file_size;
 		note_origin(s, cfg, "max_file_size", NULL);
-	} else if ((error = cfg_get_size(cfg, "audit.max-file-size", &s->max_file_size)) == 0)
+	} else if ((error = trw_config_get_size(cfg, "audit.max-file-size", &size)) == 0) {
+		s->max_file_size = size;
 		note_origin(s, cfg, "max_file_size", "audit.max-file-size");
+	}
 	else if (error != TRW_ENOTFOUND)
 		goto done;
 	if (o->fail_on_set) {

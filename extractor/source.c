@@ -257,7 +257,7 @@ static int path_wanted(const trw_source *src, const char *path)
 			return 1;
 		if (!strchr(*g, '/') && trw_glob_match(*g, base))
 			return 1;
-		/* a glob naming a directory ("src", "src/", "lib/*") takes
+		/* a glob naming a directory ("src", "src/", a glob over directories) takes
 		 * everything below it */
 		for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
 			size_t n = (size_t)(s - path);
