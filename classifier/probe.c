@@ -72,9 +72,18 @@ static void bfile_dispose(bfile *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static void on_answer(void *payload, uint64_t id, int error, const char *message,
+    const trw_completion *c);
+
+/* A tokenizer request is a round trip: keep the model's slots fed with
+ * the queries already submitted while it is made. */
 static int count_with_engine(void *payload, const char *text, size_t len, size_t *out)
 {
-	return trw_engine_count_tokens(payload, text, len, out);
+	probe *p = payload;
+
+	if (p->queued)
+		(void)trw_engine_pump(p->engine, on_answer, p);
+	return trw_engine_count_tokens(p->engine, text, len, out);
 }
 
 /* The engine's answer for one query: keep a copy until the batch ends. */
@@ -237,7 +246,7 @@ static int queue_file(probe *p, bfile *f, const trw_extract_result *res)
 	if (!f->items || !f->priv)
 		return trw_error_oom();
 	if ((error = trw_window_ctx_new(&wctx, f->bytes, (size_t)f->file.size,
-	    count_with_engine, p->engine)) < 0)
+	    count_with_engine, p)) < 0)
 		goto done;
 	for (size_t i = 0; i < res->count; i++) {
 		trw_probe_item *it = &f->items[i];
@@ -274,6 +283,7 @@ static int queue_file(probe *p, bfile *f, const trw_extract_result *res)
 		if ((error = trw_engine_submit(p->engine, ((uint64_t)fi << 32) | i, &q)) < 0)
 			goto done;
 		p->queued++;
+		(void)trw_engine_pump(p->engine, on_answer, p);
 	}
 done:
 	trw_window_ctx_free(wctx);

@@ -565,8 +565,13 @@ int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options 
 		goto done;
 	for (size_t i = 0; i < e->neps; i++) {
 		endpoint *ep = &e->eps[i];
+		/* Sized to the server's slots, plus one request waiting in
+		 * its queue per four slots: a slot that frees up starts on
+		 * the next request at once instead of idling for a round
+		 * trip (response, client, new request, parse). */
+		unsigned slots = ep->backend->slots;
 		unsigned cap = e->opts.concurrency ? e->opts.concurrency :
-		    ep->backend->slots ? ep->backend->slots : 4;
+		    slots ? slots + (slots + 3) / 4 : 4;
 
 		ep->cap = cap > MAX_CONCURRENCY ? MAX_CONCURRENCY : cap;
 		total += ep->cap;
@@ -1179,65 +1184,95 @@ static uint64_t promote_due(trw_engine *e)
 	return next;
 }
 
+/*
+ * One turn of the HTTP loop: start what may start, wait for the network
+ * up to `max_wait_ms` (0 = do not wait), hand finished requests to the
+ * callback.  *idle is set when nothing is queued, waiting or in flight.
+ */
+static int http_step(trw_engine *e, unsigned max_wait_ms, int *idle)
+{
+	uint64_t next_due, tag, now, wake = UINT64_MAX;
+	trw_http_result res;
+	unsigned wait, limit;
+	int blocked = 0, error;
+
+	*idle = 0;
+	drain_late(e);
+	next_due = promote_due(e);
+	if (e->fatal)
+		fail_unsent(e);
+	/* During an outage, one probe at a time, after the pause. */
+	now = trw_now_ns();
+	limit = e->outage_since ? 1 : e->concurrency;
+	if (now < e->hold_until) {
+		uint64_t left = (e->hold_until - now) / 1000000u + 1;
+
+		limit = 0;
+		if (left < next_due)
+			next_due = left;
+	}
+	while (idxq_count(&e->ready) && trw_http_inflight(e->http) < limit) {
+		uint32_t j = e->ready.v[e->ready.head], ep = NONE;
+
+		if (e->jobs[j].state == JOB_QUEUED &&
+		    (ep = pick_endpoint(e, j, &wake)) == NONE) {
+			/* Every endpoint is full or paused. */
+			blocked = 1;
+			break;
+		}
+		(void)idxq_pop(&e->ready);
+		if (e->jobs[j].state == JOB_QUEUED)
+			start_job(e, j, ep);
+		drain_late(e);
+	}
+	if (wake < next_due)
+		next_due = wake;
+	if (!trw_http_inflight(e->http) && !idxq_count(&e->ready) &&
+	    !idxq_count(&e->waiting) && !idxq_count(&e->late)) {
+		*idle = 1;
+		return 0;
+	}
+	if (idxq_count(&e->late) || (idxq_count(&e->ready) && !blocked &&
+	    trw_http_inflight(e->http) < limit))
+		wait = 0;
+	else
+		wait = next_due < 1000 ? (unsigned)next_due : 1000;
+	if (wait > max_wait_ms)
+		wait = max_wait_ms;
+	if ((error = trw_http_poll(e->http, wait)) < 0)
+		return error;
+	while (trw_http_next(e->http, &tag, &res) == 1) {
+		finish_job(e, (uint32_t)tag, &res);
+		trw_http_result_dispose(&res);
+	}
+	return 0;
+}
+
 static int run_http(trw_engine *e)
 {
-	int error = 0;
+	int error, idle = 0;
 
-	for (;;) {
-		uint64_t next_due, tag;
-		trw_http_result res;
-		unsigned wait;
-
-		uint64_t now, wake = UINT64_MAX;
-		unsigned limit;
-		int blocked = 0;
-
-		drain_late(e);
-		next_due = promote_due(e);
-		if (e->fatal)
-			fail_unsent(e);
-		/* During an outage, one probe at a time, after the pause. */
-		now = trw_now_ns();
-		limit = e->outage_since ? 1 : e->concurrency;
-		if (now < e->hold_until) {
-			uint64_t left = (e->hold_until - now) / 1000000u + 1;
-
-			limit = 0;
-			if (left < next_due)
-				next_due = left;
-		}
-		while (idxq_count(&e->ready) && trw_http_inflight(e->http) < limit) {
-			uint32_t j = e->ready.v[e->ready.head], ep = NONE;
-
-			if (e->jobs[j].state == JOB_QUEUED &&
-			    (ep = pick_endpoint(e, j, &wake)) == NONE) {
-				/* Every endpoint is full or paused. */
-				blocked = 1;
-				break;
-			}
-			(void)idxq_pop(&e->ready);
-			if (e->jobs[j].state == JOB_QUEUED)
-				start_job(e, j, ep);
-			drain_late(e);
-		}
-		if (wake < next_due)
-			next_due = wake;
-		if (!trw_http_inflight(e->http) && !idxq_count(&e->ready) &&
-		    !idxq_count(&e->waiting) && !idxq_count(&e->late))
-			break;
-		if (idxq_count(&e->late) || (idxq_count(&e->ready) && !blocked &&
-		    trw_http_inflight(e->http) < limit))
-			wait = 0;
-		else
-			wait = next_due < 1000 ? (unsigned)next_due : 1000;
-		if ((error = trw_http_poll(e->http, wait)) < 0)
-			break;
-		while (trw_http_next(e->http, &tag, &res) == 1) {
-			finish_job(e, (uint32_t)tag, &res);
-			trw_http_result_dispose(&res);
-		}
-	}
+	while ((error = http_step(e, 1000, &idle)) == 0 && !idle)
+		;
 	return error;
+}
+
+int trw_engine_pump(trw_engine *e, trw_engine_cb cb, void *payload)
+{
+	int error, idle;
+
+	/* in-process backends answer only in a run: nothing to overlap */
+	if (!cb || e->running || !e->backend->ops->http || e->fatal)
+		return 0;
+	e->running = 1;
+	e->cb = cb;
+	e->payload = payload;
+	error = http_step(e, 0, &idle);
+	e->running = 0;
+	/* A broken engine is reported by the run that follows. */
+	if (error < 0)
+		trw_error_clear();
+	return 0;
 }
 
 static void run_inprocess(trw_engine *e)

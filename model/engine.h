@@ -46,7 +46,8 @@ typedef struct trw_engine trw_engine;
 typedef struct trw_engine_options {
 	unsigned int version;
 	const char *cache_path;		/* NULL = $XDG_CACHE_HOME/trawic/queries.sqlite; "" = no cache */
-	unsigned concurrency;		/* requests in flight; 0 = the server's slots, else 4 */
+	unsigned concurrency;		/* requests in flight; 0 = the server's slots
+					 * plus one queued per four slots, else 4 */
 	unsigned retries;		/* per query, default 4 */
 	unsigned timeout_ms;		/* per request, default 60000 */
 	unsigned backoff_ms;		/* first retry delay, doubled each time, jittered; default 200 */
@@ -116,6 +117,16 @@ typedef void (*trw_engine_cb)(void *payload, uint64_t id, int error,
  * the same callbacks.  trw_engine_run from the callback is TRW_EINVALID.
  */
 int trw_engine_run(trw_engine *e, trw_engine_cb cb, void *payload);
+
+/*
+ * Outside a run: start the queued queries that may start, and hand the
+ * answers that have arrived to `cb`, without waiting.  A probe calls it
+ * while it prepares more queries (e.g. between tokenizer requests), so
+ * the server's slots are busy while the client works; trw_engine_run
+ * then finishes what is left, and reports any failure.  In-process
+ * backends do nothing here.  Always returns 0.
+ */
+int trw_engine_pump(trw_engine *e, trw_engine_cb cb, void *payload);
 
 typedef struct trw_engine_stats {
 	uint64_t submitted;	/* queries handed in */
