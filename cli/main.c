@@ -57,7 +57,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "\n"
 	    "'trawic <command> --help' describes a command.\n"
-	    "Exit status: 0 success, 1 judged included, 2 error, 3 daemon unreachable.\n");
+	    "Exit status: 0 success, 1 judged included, 2 error, 3 daemon unreachable,\n"
+	    "4 job not ended (trawic result).\n");
 }
 
 void cli_error(const char *fmt, ...)
