@@ -153,6 +153,24 @@ static void test_xml_escape(void **state)
 	}
 }
 
+static char locdir[64];
+
+/* Compile de_DE.UTF-8 into a temporary LOCPATH; 1 when it worked. */
+static int comma_locale(void)
+{
+	char cmd[256];
+
+	snprintf(locdir, sizeof(locdir), "/tmp/test_report_loc.XXXXXX");
+	if (!mkdtemp(locdir))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 "
+	    ">/dev/null 2>&1", locdir);
+	if (system(cmd) != 0)
+		return 0;
+	setenv("LOCPATH", locdir, 1);
+	return 1;
+}
+
 static void test_fmt_real(void **state)
 {
 	static const struct { double v; int digits; const char *out; } t[] = {
@@ -168,9 +186,13 @@ static void test_fmt_real(void **state)
 	json_t *v;
 	(void)state;
 
-	/* a locale with a decimal comma, when the system has one */
-	if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && !setlocale(LC_NUMERIC, "fr_FR.UTF-8"))
-		print_message("no decimal-comma locale: checking in the C locale only\n");
+	/* a locale with a decimal comma: the system's, or one compiled for
+	 * the test when the system has only C (Debian's default) */
+	if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && comma_locale())
+		setlocale(LC_NUMERIC, "de_DE.UTF-8");
+	snprintf(buf, sizeof(buf), "%.1f", 0.5);
+	if (strcmp(buf, "0,5") != 0)
+		print_message("# no decimal-comma locale: checking in the C locale only\n");
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		v = json_real(t[i].v);
 		trw_report_fmt_real(buf, sizeof(buf), v, t[i].digits);
@@ -195,7 +217,23 @@ static void test_fmt_real(void **state)
 	trw_report_fmt_real(buf, 3, v, 3);	/* truncated, terminated */
 	assert_string_equal(buf, "0.");
 	json_decref(v);
+	{
+		/* the JSON printer, in the same locale */
+		trw_buf b = TRW_BUF_INIT(0);
+
+		v = json_pack("[f, f]", 0.97, 2.5e20);
+		assert_int_equal(trw_report_json(&b, v), 0);
+		assert_string_equal(b.ptr, "[\n  0.97,\n  2.5e20\n]\n");
+		trw_buf_dispose(&b);
+		json_decref(v);
+	}
 	setlocale(LC_NUMERIC, "C");
+	if (locdir[0]) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", locdir);
+		assert_int_equal(system(cmd), 0);
+	}
 }
 
 static void test_json_printer(void **state)
@@ -350,5 +388,6 @@ int main(void)
 		cmocka_unit_test(test_write),
 	};
 
+	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
