@@ -232,7 +232,7 @@ static int call_progress(audit *a, const char *phase)
 	return a->cancelled;
 }
 
-static void on_probe_progress(const trw_probe_progress *p, void *payload)
+static int on_probe_progress(const trw_probe_progress *p, void *payload)
 {
 	audit *a = payload;
 
@@ -242,7 +242,7 @@ static void on_probe_progress(const trw_probe_progress *p, void *payload)
 	a->last.queries_failed = p->queries_failed;
 	a->last.cache_hits = p->cache_hits;
 	a->last.model_calls = p->model_calls;
-	call_progress(a, "probing");
+	return call_progress(a, "probing");
 }
 
 static json_t *kinds_object(const trw_probe_file *pf)

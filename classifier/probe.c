@@ -210,7 +210,8 @@ static int flush(probe *p)
 		pr.cache_hits = p->stats.cache_hits;
 		pr.model_calls = es.model_calls;
 		pr.seconds = (trw_now_ns() - p->t0) / 1e9;
-		p->opts->progress(&pr, p->opts->progress_payload);
+		if (p->opts->progress(&pr, p->opts->progress_payload) != 0 && !p->cb_rc)
+			p->cb_rc = trw_error_set(TRW_ECANCEL, "stopped by the progress callback");
 	}
 	return error;
 }

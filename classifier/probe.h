@@ -42,8 +42,9 @@ typedef struct trw_probe_options {
 	unsigned threads;		/* extraction threads, 0 = CPUs */
 	size_t batch_queries;		/* queries per engine run, default 512 */
 	trw_source_options source;
-	/* progress, called on the caller's thread after each engine run */
-	void (*progress)(const trw_probe_progress *p, void *payload);
+	/* progress, called on the caller's thread after each engine run;
+	 * a non-zero return stops the probe there (TRW_ECANCEL) */
+	int (*progress)(const trw_probe_progress *p, void *payload);
 	void *progress_payload;
 } trw_probe_options;
 

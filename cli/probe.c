@@ -163,7 +163,7 @@ static void format_eta(char *buf, size_t n, const trw_probe_progress *p)
 		snprintf(buf, n, "ETA %llus", s);
 }
 
-static void on_progress(const trw_probe_progress *p, void *payload)
+static int on_progress(const trw_probe_progress *p, void *payload)
 {
 	out *o = payload;
 	double rate = p->seconds > 0 ? p->queries_done / p->seconds : 0;
@@ -192,6 +192,7 @@ static void on_progress(const trw_probe_progress *p, void *payload)
 		    (unsigned long long)p->queries_failed, rate);
 	}
 	fflush(stderr);
+	return 0;
 }
 
 static int parse_uint(const char *opt, const char *arg, unsigned long long max,
