@@ -834,6 +834,7 @@ int trw_audit_run(json_t **out, const trw_audit_options *opts)
 	popts.threads = opts->threads;
 	popts.source.max_file_size = s.max_file_size;
 	popts.source.paths = (const char *const *)s.paths;
+	popts.source.cache_dir = opts->clone_dir;
 	popts.progress = on_probe_progress;
 	popts.progress_payload = &a;
 	error = trw_probe_run(engine, opts->spec, &popts, on_file, &a, &st);

@@ -94,12 +94,15 @@ typedef struct trw_audit_options {
 	size_t max_evidence;
 	trw_audit_progress_cb progress;
 	void *progress_payload;
+	/* Where URLs are cloned; NULL = $XDG_CACHE_HOME/trawic/repos (the
+	 * daemon gives each user a directory of their own). */
+	const char *clone_dir;
 } trw_audit_options;
 
 #define TRW_AUDIT_OPTIONS_VERSION 1
 #define TRW_AUDIT_OPTIONS_INIT { TRW_AUDIT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
 	-1, -1, -1, 0, 0, 0, TRW_FAIL_ON_INCLUDED, 0, NULL, TRW_ENGINE_OPTIONS_INIT, \
-	0, NULL, NULL }
+	0, NULL, NULL, NULL }
 
 /*
  * Run one audit.  *out always receives a record (unless TRW_ENOMEM or

@@ -199,7 +199,7 @@ static void run_job(slot *s, trw_job *job)
 	trw_ident id, saved;
 	trw_job_state st;
 	json_t *rec = NULL;
-	char *text = NULL, cache[4200], scheme[32], errbuf[1024] = "";
+	char *text = NULL, cache[4200], clones[4200], scheme[32], errbuf[1024] = "";
 	const char *audit_status = NULL;
 	int error, switched = 0, foreign, exit_code = 2, fo;
 
@@ -228,8 +228,14 @@ static void run_job(slot *s, trw_job *job)
 		snprintf(errbuf, sizeof(errbuf), "%s", trw_error_last());
 		goto finish;
 	}
-	if (error > 0)
+	if (error > 0) {
+		/* the user's clones next to the user's query cache: a worker
+		 * running as the user can write there */
 		ao.engine.cache_path = cache;
+		snprintf(clones, sizeof(clones), "%.*s/repos",
+		    (int)(strrchr(cache, '/') - cache), cache);
+		ao.clone_dir = clones;
+	}
 	if (foreign && trw_ident_can_switch()) {
 		if (trw_ident_enter(&saved, &id) < 0) {
 			snprintf(errbuf, sizeof(errbuf), "%s", trw_error_last());
