@@ -228,6 +228,8 @@ static void run_job(slot *s, trw_job *job)
 		snprintf(errbuf, sizeof(errbuf), "%s", trw_error_last());
 		goto finish;
 	}
+	/* jobs on one model server share its capacity (engine.h) */
+	ao.engine.share_endpoints = 1;
 	if (error > 0) {
 		/* the user's clones next to the user's query cache: a worker
 		 * running as the user can write there */

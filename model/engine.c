@@ -37,6 +37,7 @@
  * build queries (classifier/probe does) and does not know any server's
  * field names (the backends do).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +77,26 @@ typedef struct job {
 } job;
 
 /* One server of the model. */
+/*
+ * Requests in flight per server URL, shared by the engines of one process
+ * that ask for it (trw_engine_options.share_endpoints: the daemon, whose
+ * jobs each have an engine): together they keep at most `cap` requests
+ * in flight on one server, the cap of the first engine that opened it.
+ */
+typedef struct shared_ep {
+	char *url;
+	unsigned cap, inflight, users;
+	struct shared_ep *next;
+} shared_ep;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_ep *shared_eps;
+
 typedef struct endpoint {
 	trw_backend *backend;
 	unsigned cap;		/* requests in flight at most */
 	unsigned inflight;
+	shared_ep *shared;	/* NULL unless share_endpoints */
 	unsigned fails;		/* consecutive failures */
 	unsigned avoided;	/* consecutive pauses */
 	uint64_t avoid_until;	/* no send before this (ns) */
@@ -244,6 +261,74 @@ static void job_dispose(job *j)
 }
 
 /* Forget the run's jobs and submissions; the arrays are kept. */
+/* The endpoint's count of requests in flight, mirrored in the shared
+ * count when there is one. */
+static void ep_set_inflight(endpoint *ep, unsigned n)
+{
+	if (ep->shared) {
+		pthread_mutex_lock(&shared_lock);
+		ep->shared->inflight = ep->shared->inflight + n - ep->inflight;
+		pthread_mutex_unlock(&shared_lock);
+	}
+	ep->inflight = n;
+}
+
+/* Room on the server for one more request, across engines? */
+static int ep_shared_room(const endpoint *ep)
+{
+	int room;
+
+	if (!ep->shared)
+		return 1;
+	pthread_mutex_lock(&shared_lock);
+	room = ep->shared->inflight < ep->shared->cap;
+	pthread_mutex_unlock(&shared_lock);
+	return room;
+}
+
+static shared_ep *shared_acquire(const char *url, unsigned cap)
+{
+	shared_ep *s;
+
+	pthread_mutex_lock(&shared_lock);
+	for (s = shared_eps; s; s = s->next)
+		if (strcmp(s->url, url) == 0)
+			break;
+	if (!s && (s = calloc(1, sizeof(*s))) != NULL) {
+		if ((s->url = strdup(url)) == NULL) {
+			free(s);
+			s = NULL;
+		} else {
+			s->cap = cap;
+			s->next = shared_eps;
+			shared_eps = s;
+		}
+	}
+	if (s)
+		s->users++;
+	pthread_mutex_unlock(&shared_lock);
+	return s;
+}
+
+static void shared_release(shared_ep *s)
+{
+	shared_ep **pp;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	if (--s->users == 0) {
+		for (pp = &shared_eps; *pp; pp = &(*pp)->next)
+			if (*pp == s) {
+				*pp = s->next;
+				break;
+			}
+		free(s->url);
+		free(s);
+	}
+	pthread_mutex_unlock(&shared_lock);
+}
+
 static void reset_run(trw_engine *e)
 {
 	for (size_t i = 0; i < e->njobs; i++)
@@ -260,7 +345,7 @@ static void reset_run(trw_engine *e)
 	e->outage_since = e->hold_until = 0;
 	e->outage_probes = 0;
 	for (size_t i = 0; i < e->neps; i++)
-		e->eps[i].inflight = 0;
+		ep_set_inflight(&e->eps[i], 0);
 }
 
 /* "family:..." with a family we know: a spec; anything else is a name. */
@@ -575,6 +660,11 @@ int trw_engine_new(trw_engine **out, const char *spec, const trw_engine_options 
 
 		ep->cap = cap > MAX_CONCURRENCY ? MAX_CONCURRENCY : cap;
 		total += ep->cap;
+		if (e->opts.share_endpoints && ep->backend->ops->http &&
+		    (ep->shared = shared_acquire(ep->backend->url, ep->cap)) == NULL) {
+			error = trw_error_oom();
+			goto done;
+		}
 	}
 	e->concurrency = e->opts.concurrency ? e->opts.concurrency : total;
 	if (e->concurrency > MAX_CONCURRENCY)
@@ -608,8 +698,10 @@ void trw_engine_free(trw_engine *e)
 	if (!e)
 		return;
 	reset_run(e);
-	for (size_t i = 0; i < e->neps; i++)
+	for (size_t i = 0; i < e->neps; i++) {
+		shared_release(e->eps[i].shared);
 		e->eps[i].backend->ops->free(e->eps[i].backend);
+	}
 	free(e->eps);
 	free(e->identity);
 	/* After the backends, which borrow the http layer. */
@@ -955,7 +1047,7 @@ static void start_job(trw_engine *e, uint32_t j, uint32_t ep)
 	}
 	e->jobs[j].state = JOB_INFLIGHT;
 	e->jobs[j].ep = ep;
-	e->eps[ep].inflight++;
+	ep_set_inflight(&e->eps[ep], e->eps[ep].inflight + 1);
 	e->jobs[j].attempts++;
 	e->stats.model_calls++;
 }
@@ -1003,6 +1095,13 @@ static uint32_t pick_endpoint(const trw_engine *e, uint32_t j, uint64_t *wake_ms
 
 		if (p->inflight >= p->cap)
 			continue;
+		if (!ep_shared_room(p)) {
+			/* another engine holds the server's capacity: look
+			 * again soon (its answers do not wake this engine) */
+			if (*wake_ms > 5)
+				*wake_ms = 5;
+			continue;
+		}
 		if (p->avoid_until > now) {
 			uint64_t left = (p->avoid_until - now) / 1000000u + 1;
 
@@ -1089,7 +1188,7 @@ static void finish_job(trw_engine *e, uint32_t j, trw_http_result *res)
 	trw_completion c;
 	char msg[768];
 
-	e->eps[ep].inflight--;
+	ep_set_inflight(&e->eps[ep], e->eps[ep].inflight - 1);
 	if (res->transport != 0 && trw_http_refused(res->transport)) {
 		server_gone(e, j, res);
 		return;

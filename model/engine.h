@@ -57,11 +57,18 @@ typedef struct trw_engine_options {
 	 * the highest level when it is set.  Unused for a spec. */
 	const trw_config *config;
 	const char *config_file;
+	/*
+	 * Share each server's capacity with the other engines of this
+	 * process that set it too: together they keep at most the first
+	 * one's concurrency in flight per server URL (trawicd, whose
+	 * concurrent jobs each open an engine on the same model).
+	 */
+	int share_endpoints;
 } trw_engine_options;
 
-#define TRW_ENGINE_OPTIONS_VERSION 2
+#define TRW_ENGINE_OPTIONS_VERSION 3
 #define TRW_ENGINE_OPTIONS_INIT { TRW_ENGINE_OPTIONS_VERSION, NULL, 0, 4, 60000, 200, 120000, \
-	NULL, NULL }
+	NULL, NULL, 0 }
 
 /*
  * Open the model named by `spec` (a spec, or a name in the

@@ -89,6 +89,7 @@ struct trw_server {
 	/* statistics (atomics) */
 	uint64_t n_requests, n_completions, n_faults[4], n_prompt_tokens, n_predicted;
 	unsigned max_busy;
+	unsigned pending, max_pending;	/* completions computing or waiting for a slot */
 	uint64_t n_ids;
 	struct tokstate *tok;
 };
@@ -743,8 +744,18 @@ static int generate(trw_server *s, const gen *g, genres *out)
 	    g->n_predict > MAX_PREDICT ? MAX_PREDICT : (unsigned)g->n_predict;
 	out->n_prompt = prompt_tokens(s, g);
 
-	if (slot_acquire(s) < 0)
+	{
+		unsigned n = __atomic_add_fetch(&s->pending, 1, __ATOMIC_RELAXED);
+		unsigned m = __atomic_load_n(&s->max_pending, __ATOMIC_RELAXED);
+
+		while (n > m && !__atomic_compare_exchange_n(&s->max_pending, &m, n, 0,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	if (slot_acquire(s) < 0) {
+		__atomic_sub_fetch(&s->pending, 1, __ATOMIC_RELAXED);
 		return trw_error_set(TRW_ECANCEL, "the server is shutting down");
+	}
 	t0 = trw_now_ns();
 	memset(&q, 0, sizeof(q));
 	q.prefix = g->prefix;
@@ -819,6 +830,7 @@ static int generate(trw_server *s, const gen *g, genres *out)
 	(void)sleep_until(s, t0 + (uint64_t)s->latency_ms * 1000000u);
 done:
 	slot_release(s);
+	__atomic_sub_fetch(&s->pending, 1, __ATOMIC_RELAXED);
 	trw_completion_dispose(&c);
 	if (error < 0)
 		genres_dispose(out);
@@ -1321,14 +1333,17 @@ static void h_metrics(trw_server *s, req *rq, json_t *body, reply *out)
 	    "trawic:faults_total{kind=\"stall\"} %llu\n"
 	    "# HELP trawic:slots_busy_max Most slots busy at once.\n"
 	    "# TYPE trawic:slots_busy_max gauge\n"
-	    "trawic:slots_busy_max %u\n",
+	    "trawic:slots_busy_max %u\n"
+	    "# HELP trawic:completions_pending_max Most completions computing or waiting for a slot at once.\n"
+	    "# TYPE trawic:completions_pending_max gauge\n"
+	    "trawic:completions_pending_max %u\n",
 	    (unsigned long long)__atomic_load_n(&s->n_prompt_tokens, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&s->n_predicted, __ATOMIC_RELAXED),
 	    __atomic_load_n(&s->busy, __ATOMIC_RELAXED),
 	    (unsigned long long)st.requests, (unsigned long long)st.completions,
 	    (unsigned long long)st.faults[0], (unsigned long long)st.faults[1],
 	    (unsigned long long)st.faults[2], (unsigned long long)st.faults[3],
-	    st.max_busy);
+	    st.max_busy, __atomic_load_n(&s->max_pending, __ATOMIC_RELAXED));
 }
 
 /* ---- OpenAI-compatible (vLLM) ---------------------------------------------- */
