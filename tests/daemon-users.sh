@@ -22,6 +22,14 @@ for u in $UA $UB $UC; do
 done
 uidB=$(id -u $UB)
 chmod 755 "$T"
+# The build tree may sit where other users cannot enter (a 0700 temporary
+# clone, as CI makes): every user runs copies of the programs in $T/bin.
+mkdir -p "$T/bin"
+cp "$TRAWIC" "$T/bin/trawic" && cp "$TRAWICD" "$T/bin/trawicd" &&
+	cp "$top_srcdir/tests/daemon_raw.py" "$T/bin/daemon_raw.py" &&
+	chmod 755 "$T/bin" "$T/bin/trawic" "$T/bin/trawicd" && chmod 644 "$T/bin/daemon_raw.py" ||
+	{ fail "copy the programs to $T/bin"; finish; }
+TRAWIC=$T/bin/trawic TRAWICD=$T/bin/trawicd
 for u in $UA $UB $UC; do mkdir -p "$T/home-$u" && chown "$u:$u" "$T/home-$u"; done
 
 # as USER CMD...: run CMD as USER with a home and caches of its own
@@ -91,7 +99,7 @@ contains "$out" "forbidden" "... forbidden"
 out=$(as $UB "$TRAWIC" submit --socket "$SOCK" --model "ref:$T/a-model.ref" "$T/b-repo" 2>&1); rc=$?
 is "$rc" 2 "B cannot make A's daemon read A's model file"
 contains "$out" "forbidden" "... forbidden"
-out=$(as $UB python3 "$top_srcdir/tests/daemon_raw.py" "$SOCK" lines '{"v":1,"id":1,"op":"shutdown"}')
+out=$(as $UB python3 "$T/bin/daemon_raw.py" "$SOCK" lines '{"v":1,"id":1,"op":"shutdown"}')
 is "$(jq_ "$out" 'd["error"]["code"]')" forbidden "B cannot shut A's daemon down"
 out=$(as $UB "$TRAWIC" jobs --socket "$SOCK" --json)
 is "$(jq_ "$out" 'len(d)')" 0 "B has no job: nothing was queued for the refused submits"
