@@ -15,7 +15,6 @@
  * quickly: charts, tables and evidence are capped, and the page says
  * where.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +23,12 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 #define MAX_BARS 1000		/* bars of the probability chart */
 #define MAX_ROWS 1000		/* rows of the file table */
 #define MAX_EVIDENCE_FILES 50	/* member files whose elements are shown */
 #define MAX_TEXT 2000		/* bytes of one original or completion */
-#define MAX_KINDS 32		/* kinds past the six are kept, up to this */
 #define MAX_REASONS 32		/* distinct skip reasons */
 #define EXAMPLES 5		/* paths listed per skip reason */
 
@@ -50,70 +49,18 @@
 #define KROW 26
 #define KT 10
 
-#define DASH "\xe2\x80\x93"
-
-static const char *const known_kinds[] = {
-	"function_name", "class_name", "variable_name", "string", "comment", "docstring",
-};
+#define DASH TRW_REPORT__DASH	/* en dash: a value that is not there */
 
 /* ---- reading the record ---------------------------------------------------------- */
 
-static const char *get_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* 1 and *out when `v` is a finite number; 0 for null, missing, NaN. */
-static int get_real(const json_t *v, double *out)
-{
-	if (!json_is_number(v))
-		return 0;
-	*out = json_number_value(v);
-	return isfinite(*out);
-}
-
-static long long get_int(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
 static int is_str(const json_t *o, const char *key, const char *want)
 {
-	const char *s = get_str(o, key);
+	const char *s = trw_report__str(o, key);
 
 	return s && !strcmp(s, want);
 }
 
 /* ---- output primitives --------------------------------------------------------------- */
-
-/* Fixed point with `digits` (0-6) decimals, without printf's locale. */
-static int put_num(trw_buf *b, double x, int digits)
-{
-	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-	const char *sign = "";
-	long long n;
-
-	if (!isfinite(x) || fabs(x) > 1e12)
-		return trw_buf_puts(b, DASH);
-	n = llround(x * (double)scale[digits]);
-	if (n < 0) {
-		sign = "-";
-		n = -n;
-	}
-	if (!digits)
-		return trw_buf_printf(b, "%s%lld", sign, n);
-	return trw_buf_printf(b, "%s%lld.%0*lld", sign, n / scale[digits], digits,
-	    n % scale[digits]);
-}
-
-static int put_jnum(trw_buf *b, const json_t *v, int digits)
-{
-	double x;
-
-	return get_real(v, &x) ? put_num(b, x, digits) : trw_buf_puts(b, DASH);
-}
 
 /*
  * s[0:len] as HTML text or a quoted attribute value (report/util.c's
@@ -238,67 +185,11 @@ static int rank_files(struct ranked **out, size_t *with_p, const json_t *files)
 		return trw_error_oom();
 	json_array_foreach(files, i, f) {
 		rank[i].index = i;
-		rank[i].has_p = get_real(json_object_get(f, "probability"), &rank[i].p);
+		rank[i].has_p = trw_report__real(json_object_get(f, "probability"), &rank[i].p);
 		*with_p += (size_t)rank[i].has_p;
 	}
 	qsort(rank, n, sizeof(*rank), by_probability);
 	*out = rank;
-	return 0;
-}
-
-static long long elements_probed(const json_t *file)
-{
-	const char *key;
-	json_t *v;
-	long long sum = 0;
-
-	json_object_foreach(json_object_get(file, "kinds"), key, v)
-		sum += get_int(v, "total");
-	return sum;
-}
-
-struct kind_sum {
-	const char *name;	/* borrowed from the record or known_kinds */
-	long long hits, total;
-};
-
-static size_t sum_kinds(struct kind_sum *sums, const json_t *files)
-{
-	const size_t nknown = sizeof(known_kinds) / sizeof(known_kinds[0]);
-	size_t n = nknown, i, k;
-	const char *key;
-	const json_t *f;
-	json_t *v;
-
-	memset(sums, 0, MAX_KINDS * sizeof(*sums));
-	for (k = 0; k < nknown; k++)
-		sums[k].name = known_kinds[k];
-	json_array_foreach(files, i, f) {
-		json_object_foreach(json_object_get(f, "kinds"), key, v) {
-			for (k = 0; k < n && strcmp(sums[k].name, key); k++)
-				;
-			if (k == n) {
-				if (n == MAX_KINDS)
-					continue;
-				sums[n++].name = key;
-			}
-			sums[k].hits += get_int(v, "hits");
-			sums[k].total += get_int(v, "total");
-		}
-	}
-	return n;
-}
-
-static int probed_kind(const json_t *conf, const char *name)
-{
-	const json_t *kinds = json_object_get(conf, "kinds"), *v;
-	size_t i;
-
-	if (!json_is_array(kinds))
-		return 1;
-	json_array_foreach(kinds, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), name))
-			return 1;
 	return 0;
 }
 
@@ -432,7 +323,8 @@ static int put_overview(trw_buf *b, const json_t *r)
 		return error;
 	if (json_is_object(cls)) {
 		if ((error = put_jcode(b, json_object_get(cls, "source"))) < 0 ||
-		    (error = trw_buf_printf(b, ", feature schema %lld, ", get_int(cls, "schema"))) < 0 ||
+		    (error = trw_buf_printf(b, ", feature schema %lld, ", trw_report__int(cls,
+		    "schema", 0))) < 0 ||
 		    (error = put_jcode(b, json_object_get(cls, "checksum"))) < 0 ||
 		    (error = trw_buf_puts(b, "; trained on ")) < 0 ||
 		    (error = put_jcode(b, json_object_get(prov, "model"))) < 0 ||
@@ -441,9 +333,10 @@ static int put_overview(trw_buf *b, const json_t *r)
 			return error;
 		if (json_is_object(cv) &&
 		    ((error = trw_buf_puts(b, "; cross-validated AUC: files ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(cv, "file_auc"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(cv, "file_auc"), 3)) < 0 ||
 		    (error = trw_buf_puts(b, ", repositories ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(cv, "repository_auc"), 3)) < 0))
+		    (error = trw_report__put_jnum(b, json_object_get(cv, "repository_auc"),
+		    3)) < 0))
 			return error;
 	} else if ((error = trw_buf_puts(b, "not loaded")) < 0) {
 		return error;
@@ -454,37 +347,40 @@ static int put_overview(trw_buf *b, const json_t *r)
 	if (json_is_object(verdict)) {
 		const json_t *interval = json_object_get(verdict, "interval");
 
-		if (!get_real(json_object_get(verdict, "confidence"), &confidence))
+		if (!trw_report__real(json_object_get(verdict, "confidence"), &confidence))
 			confidence = 0.95;
 		if ((error = trw_buf_printf(b, "<dt>Member files</dt><dd><strong>%lld of %lld"
-		    "</strong> = ", get_int(verdict, "member_files"),
-		    get_int(verdict, "files"))) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "fraction"), 3)) < 0 ||
+		    "</strong> = ", trw_report__int(verdict, "member_files", 0),
+		    trw_report__int(verdict, "files", 0))) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict, "fraction"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, " (")) < 0 ||
-		    (error = put_num(b, confidence * 100, 0)) < 0 ||
+		    (error = trw_report__put_num(b, confidence * 100, 0)) < 0 ||
 		    (error = trw_buf_puts(b, "% interval ")) < 0 ||
-		    (error = put_jnum(b, json_array_get(interval, 0), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_array_get(interval, 0), 3)) < 0 ||
 		    (error = trw_buf_puts(b, DASH)) < 0 ||
-		    (error = put_jnum(b, json_array_get(interval, 1), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_array_get(interval, 1), 3)) < 0 ||
 		    (error = trw_buf_puts(b, "), repository threshold ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "threshold"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict, "threshold"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, "</dd>\n<dt>Mean probability</dt><dd>")) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "mean_probability"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict,
+		    "mean_probability"), 3)) < 0 ||
 		    (error = trw_buf_puts(b, "</dd>\n")) < 0)
 			return error;
 	}
 	if ((error = trw_buf_puts(b, "<dt>Settings</dt><dd>file threshold ")) < 0 ||
-	    (error = put_jnum(b, json_object_get(conf, "file_threshold"), 3)) < 0 ||
+	    (error = trw_report__put_jnum(b, json_object_get(conf, "file_threshold"), 3)) < 0 ||
 	    (error = trw_buf_puts(b, ", repository threshold ")) < 0 ||
-	    (error = put_jnum(b, json_object_get(conf, "threshold"), 3)) < 0 ||
+	    (error = trw_report__put_jnum(b, json_object_get(conf, "threshold"), 3)) < 0 ||
 	    (error = trw_buf_printf(b, ", semantic threshold %lld, kinds ",
-	    get_int(conf, "semantic_threshold"))) < 0)
+	    trw_report__int(conf, "semantic_threshold", 0))) < 0)
 		return error;
 	json_array_foreach(json_object_get(conf, "kinds"), i, v)
 		if ((error = trw_buf_puts(b, i ? ", " : "")) < 0 || (error = put_jcode(b, v)) < 0)
 			return error;
 	if ((error = trw_buf_printf(b, ", files up to %lld bytes, fail on ",
-	    get_int(conf, "max_file_size"))) < 0 ||
+	    trw_report__int(conf, "max_file_size", 0))) < 0 ||
 	    (error = put_jcode(b, json_object_get(conf, "fail_on"))) < 0 ||
 	    (error = trw_buf_puts(b, "</dd>\n<dt>Scope</dt><dd>")) < 0)
 		return error;
@@ -495,8 +391,9 @@ static int put_overview(trw_buf *b, const json_t *r)
 			if ((error = trw_buf_puts(b, i ? ", " : " ")) < 0 ||
 			    (error = put_jcode(b, v)) < 0)
 				return error;
-		if ((error = trw_buf_printf(b, " (%lld files outside)", get_int(json_object_get(r,
-		    "counts"), "files_excluded_by_paths"))) < 0)
+		if ((error = trw_buf_printf(b, " (%lld files outside)",
+		    trw_report__int(json_object_get(r, "counts"), "files_excluded_by_paths",
+		    0))) < 0)
 			return error;
 	} else if ((error = trw_buf_puts(b, "the whole tree")) < 0) {
 		return error;
@@ -506,7 +403,7 @@ static int put_overview(trw_buf *b, const json_t *r)
 	    (error = trw_buf_puts(b, " to ")) < 0 ||
 	    (error = put_jstr(b, json_object_get(timing, "finished"), 64)) < 0 ||
 	    (error = trw_buf_puts(b, " (")) < 0 ||
-	    (error = put_jnum(b, json_object_get(timing, "seconds"), 1)) < 0 ||
+	    (error = trw_report__put_jnum(b, json_object_get(timing, "seconds"), 1)) < 0 ||
 	    (error = trw_buf_puts(b, " s)</dd>\n</dl>\n</section>\n")) < 0)
 		return error;
 	return 0;
@@ -554,12 +451,13 @@ static int put_prob_chart(trw_buf *b, const json_t *r, const struct ranked *rank
 		double y = PT + PLOT_H - t * PLOT_H / 4.0;
 
 		if ((error = trw_buf_printf(b, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"", PL,
-		    PL + PLOT_W)) < 0 || (error = put_num(b, y, 2)) < 0 ||
-		    (error = trw_buf_puts(b, "\" y2=\"")) < 0 || (error = put_num(b, y, 2)) < 0 ||
+		    PL + PLOT_W)) < 0 || (error = trw_report__put_num(b, y, 2)) < 0 ||
+		    (error = trw_buf_puts(b, "\" y2=\"")) < 0 ||
+		    (error = trw_report__put_num(b, y, 2)) < 0 ||
 		    (error = trw_buf_printf(b, "\"/><text x=\"%d\" y=\"", PL - 6)) < 0 ||
-		    (error = put_num(b, y + 4, 2)) < 0 ||
+		    (error = trw_report__put_num(b, y + 4, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "\" text-anchor=\"end\">")) < 0 ||
-		    (error = put_num(b, t / 4.0, 2)) < 0 ||
+		    (error = trw_report__put_num(b, t / 4.0, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "</text>\n")) < 0)
 			return error;
 	}
@@ -574,34 +472,36 @@ static int put_prob_chart(trw_buf *b, const json_t *r, const struct ranked *rank
 
 		if ((error = trw_buf_printf(b, "<rect class=\"bar%s\" x=\"",
 		    json_is_true(json_object_get(f, "member")) ? " member" : "")) < 0 ||
-		    (error = put_num(b, PL + (double)i * slot + (slot - width) / 2, 2)) < 0 ||
+		    (error = trw_report__put_num(b, PL + (double)i * slot + (slot - width) / 2,
+		    2)) < 0 ||
 		    (error = trw_buf_puts(b, "\" y=\"")) < 0 ||
-		    (error = put_num(b, PT + (1 - p) * PLOT_H, 2)) < 0 ||
+		    (error = trw_report__put_num(b, PT + (1 - p) * PLOT_H, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "\" width=\"")) < 0 ||
-		    (error = put_num(b, width, 2)) < 0 ||
+		    (error = trw_report__put_num(b, width, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "\" height=\"")) < 0 ||
-		    (error = put_num(b, p * PLOT_H, 2)) < 0 ||
+		    (error = trw_report__put_num(b, p * PLOT_H, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "\"><title>")) < 0 ||
 		    (error = put_jstr(b, json_object_get(f, "path"), 400)) < 0 ||
 		    (error = trw_buf_puts(b, ": ")) < 0 ||
-		    (error = put_num(b, rank[i].p, 3)) < 0 ||
+		    (error = trw_report__put_num(b, rank[i].p, 3)) < 0 ||
 		    (error = trw_buf_puts(b, "</title></rect>\n")) < 0)
 			return error;
 	}
 	if (!n && (error = trw_buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
 	    "no file has a probability</text>\n", PL + PLOT_W / 2, PT + PLOT_H / 3)) < 0)
 		return error;
-	if (get_real(json_object_get(json_object_get(r, "configuration"), "file_threshold"),
+	if (trw_report__real(json_object_get(json_object_get(r, "configuration"), "file_threshold"),
 	    &ft) && ft >= 0 && ft <= 1) {
 		double y = PT + (1 - ft) * PLOT_H;
 
 		if ((error = trw_buf_printf(b, "<line class=\"threshold\" x1=\"%d\" x2=\"%d\" y1=\"",
-		    PL, PL + PLOT_W)) < 0 || (error = put_num(b, y, 2)) < 0 ||
-		    (error = trw_buf_puts(b, "\" y2=\"")) < 0 || (error = put_num(b, y, 2)) < 0 ||
+		    PL, PL + PLOT_W)) < 0 || (error = trw_report__put_num(b, y, 2)) < 0 ||
+		    (error = trw_buf_puts(b, "\" y2=\"")) < 0 ||
+		    (error = trw_report__put_num(b, y, 2)) < 0 ||
 		    (error = trw_buf_printf(b, "\"/>\n<text x=\"%d\" y=\"", PL + PLOT_W - 4)) < 0 ||
-		    (error = put_num(b, y - 5, 2)) < 0 ||
+		    (error = trw_report__put_num(b, y - 5, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "\" text-anchor=\"end\">file threshold ")) < 0 ||
-		    (error = put_num(b, ft, 2)) < 0 ||
+		    (error = trw_report__put_num(b, ft, 2)) < 0 ||
 		    (error = trw_buf_puts(b, "</text>\n")) < 0)
 			return error;
 	}
@@ -632,8 +532,8 @@ static int put_prob_chart(trw_buf *b, const json_t *r, const struct ranked *rank
 static int put_kinds(trw_buf *b, const json_t *r)
 {
 	const json_t *conf = json_object_get(r, "configuration");
-	struct kind_sum sums[MAX_KINDS];
-	size_t n = sum_kinds(sums, json_object_get(r, "files"));
+	struct trw_report__kind_sum sums[TRW_REPORT__MAX_KINDS];
+	size_t n = trw_report__sum_kinds(sums, json_object_get(r, "files"));
 	int height = KT + (int)n * KROW + 10;
 	int error;
 
@@ -656,19 +556,19 @@ static int put_kinds(trw_buf *b, const json_t *r)
 
 			if ((error = trw_buf_printf(b, "<rect class=\"kind-bar\" x=\"%d\" y=\"%d\" "
 			    "width=\"", KL, y + 3)) < 0 ||
-			    (error = put_num(b, rate * KBAR, 2)) < 0 ||
+			    (error = trw_report__put_num(b, rate * KBAR, 2)) < 0 ||
 			    (error = trw_buf_printf(b, "\" height=\"%d\"><title>", KROW - 8)) < 0 ||
 			    (error = put_esc(b, sums[k].name)) < 0 ||
 			    (error = trw_buf_printf(b, ": %lld of %lld reproduced</title></rect>"
 			    "<text x=\"%d\" y=\"%d\">", sums[k].hits, sums[k].total, KL + KBAR + 10,
 			    y + 16)) < 0 ||
-			    (error = put_num(b, rate, 3)) < 0 ||
+			    (error = trw_report__put_num(b, rate, 3)) < 0 ||
 			    (error = trw_buf_printf(b, " (%lld of %lld)</text>", sums[k].hits,
 			    sums[k].total)) < 0)
 				return error;
 		} else if ((error = trw_buf_printf(b, "<text x=\"%d\" y=\"%d\">%s</text>",
-		    KL + KBAR + 10, y + 16, probed_kind(conf, sums[k].name) ? "not measured"
-		    : "not probed")) < 0) {
+		    KL + KBAR + 10, y + 16, trw_report__probed_kind(conf, sums[k].name)
+		    ? "not measured" : "not probed")) < 0) {
 			return error;
 		}
 		if ((error = trw_buf_puts(b, "</g>\n")) < 0)
@@ -685,8 +585,8 @@ static int put_kinds(trw_buf *b, const json_t *r)
 		    "<td class=\"num\">%lld</td><td class=\"num\">", sums[k].hits,
 		    sums[k].total)) < 0)
 			return error;
-		error = sums[k].total > 0 ? put_num(b, (double)sums[k].hits / (double)sums[k].total, 3)
-		    : trw_buf_puts(b, DASH);
+		error = sums[k].total > 0 ? trw_report__put_num(b, (double)sums[k].hits /
+		    (double)sums[k].total, 3) : trw_buf_puts(b, DASH);
 		if (error < 0 || (error = trw_buf_puts(b, "</td></tr>\n")) < 0)
 			return error;
 	}
@@ -718,7 +618,7 @@ static int put_files(trw_buf *b, const json_t *r, const struct ranked *rank)
 		    json_is_true(member) ? " member" : "")) < 0 ||
 		    (error = put_jstr(b, json_object_get(f, "path"), 0)) < 0 ||
 		    (error = trw_buf_puts(b, "\" data-probability=\"")) < 0 ||
-		    (error = put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
 		    (error = trw_buf_puts(b, "\"><td class=\"path\">")) < 0 ||
 		    (linked && (error = trw_buf_printf(b, "<a href=\"#ev-%zu\">",
 		    rank[i].index)) < 0) ||
@@ -727,11 +627,11 @@ static int put_files(trw_buf *b, const json_t *r, const struct ranked *rank)
 		    (error = trw_buf_puts(b, "</td><td>")) < 0 ||
 		    (error = put_jstr(b, json_object_get(f, "lang"), 64)) < 0 ||
 		    (error = trw_buf_puts(b, "</td><td class=\"num\">")) < 0 ||
-		    (error = put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
 		    (error = trw_buf_printf(b, "</td><td class=\"member\">%s</td>"
 		    "<td class=\"num\">%lld</td><td class=\"num\">%lld</td></tr>\n",
 		    json_is_true(member) ? "yes" : json_is_false(member) ? "no" : "failed",
-		    get_int(f, "evidence_total"), elements_probed(f))) < 0)
+		    trw_report__int(f, "evidence_total", 0), trw_report__elements_probed(f))) < 0)
 			return error;
 	}
 	if ((error = trw_buf_puts(b, "</tbody>\n</table>\n")) < 0)
@@ -751,7 +651,7 @@ static int put_files(trw_buf *b, const json_t *r, const struct ranked *rank)
 static int put_evidence_file(trw_buf *b, const json_t *f, size_t index)
 {
 	const json_t *evidence = json_object_get(f, "evidence"), *e;
-	long long total = get_int(f, "evidence_total");
+	long long total = trw_report__int(f, "evidence_total", 0);
 	size_t i;
 	int error;
 
@@ -759,7 +659,7 @@ static int put_evidence_file(trw_buf *b, const json_t *f, size_t index)
 	    index)) < 0 ||
 	    (error = put_jcode(b, json_object_get(f, "path"))) < 0 ||
 	    (error = trw_buf_puts(b, " \xe2\x80\x94 P(member) ")) < 0 ||
-	    (error = put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
+	    (error = trw_report__put_jnum(b, json_object_get(f, "probability"), 3)) < 0 ||
 	    (error = trw_buf_printf(b, ", %lld reproduced</h3>\n", total)) < 0)
 		return error;
 	if (!json_array_size(evidence))
@@ -771,14 +671,14 @@ static int put_evidence_file(trw_buf *b, const json_t *f, size_t index)
 		return error;
 	json_array_foreach(evidence, i, e) {
 		if ((error = trw_buf_printf(b, "<tr><td class=\"num\">%lld:%lld</td><td>",
-		    get_int(e, "line"), get_int(e, "col"))) < 0 ||
+		    trw_report__int(e, "line", 0), trw_report__int(e, "col", 0))) < 0 ||
 		    (error = put_jstr(b, json_object_get(e, "kind"), 64)) < 0 ||
 		    (error = trw_buf_puts(b, "</td><td class=\"code\">")) < 0 ||
 		    (error = put_jstr(b, json_object_get(e, "original"), MAX_TEXT)) < 0 ||
 		    (error = trw_buf_puts(b, "</td><td class=\"code\">")) < 0 ||
 		    (error = put_jstr(b, json_object_get(e, "completion"), MAX_TEXT)) < 0 ||
 		    (error = trw_buf_puts(b, "</td><td class=\"num\">")) < 0 ||
-		    (error = put_jnum(b, json_object_get(e, "similarity"), 0)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(e, "similarity"), 0)) < 0 ||
 		    (error = trw_buf_puts(b, "</td></tr>\n")) < 0)
 			return error;
 	}
@@ -871,7 +771,7 @@ static int put_skipped(trw_buf *b, const json_t *r)
 	groups[MAX_REASONS].reason = NULL;
 	groups[MAX_REASONS].count = 0;
 	json_array_foreach(skipped, i, v) {
-		const char *reason = get_str(v, "reason");
+		const char *reason = trw_report__str(v, "reason");
 
 		for (k = 0; reason && k < n && strcmp(groups[k].reason, reason); k++)
 			;
@@ -920,7 +820,7 @@ static int put_counts(trw_buf *b, const json_t *r)
 		return error;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if ((error = trw_buf_printf(b, "<tr><th>%s</th><td class=\"num\">%lld</td></tr>\n",
-		    keys[i][1], get_int(c, keys[i][0]))) < 0)
+		    keys[i][1], trw_report__int(c, keys[i][0], 0))) < 0)
 			return error;
 	return trw_buf_puts(b, "</tbody>\n</table>\n</section>\n");
 }
@@ -936,7 +836,7 @@ static int put_footer(trw_buf *b, const json_t *r)
 	    (error = put_jstr(b, json_object_get(tool, "version"), 64)) < 0 ||
 	    (error = trw_buf_printf(b, " \xc2\xb7 rendered from a trawic-audit-result record, "
 	    "format version %lld \xc2\xb7 this page loads nothing from the network.</p>\n"
-	    "</footer>\n</body>\n</html>\n", get_int(r, "format_version"))) < 0)
+	    "</footer>\n</body>\n</html>\n", trw_report__int(r, "format_version", 0))) < 0)
 		return error;
 	return 0;
 }
@@ -951,7 +851,7 @@ int trw_report_html(trw_buf *out, const json_t *result)
 	int error;
 
 	if (!json_is_object(result) || !is_str(result, "format", "trawic-audit-result") ||
-	    get_int(result, "format_version") != 1)
+	    trw_report__int(result, "format_version", 0) != 1)
 		return trw_error_set(TRW_EINVALID, "not a trawic-audit-result record of version 1");
 	h = headline_of(result);
 	if ((error = rank_files(&rank, &with_p, json_object_get(result, "files"))) < 0)

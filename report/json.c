@@ -16,7 +16,6 @@
  */
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,29 +25,21 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 #define INDENT 2
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-	c_locale = newlocale(LC_NUMERIC_MASK | LC_CTYPE_MASK, "C", (locale_t)0);
-}
 
 /* The shortest "%.*g" of `d` that strtod() reads back as `d`, in the C
  * locale, in jansson's spelling (1.0, 1e-7, 2.5e20). */
 static int put_real(trw_buf *out, double d)
 {
 	char buf[64], tmp[64];
-	locale_t old = (locale_t)0;
+	locale_t c = trw_report__c_locale(), old;
 	size_t i, j;
 
-	pthread_once(&c_locale_once, c_locale_init);
-	if (!c_locale)
+	if (!c)
 		return trw_error_oom();
-	old = uselocale(c_locale);
+	old = uselocale(c);
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)

@@ -35,21 +35,10 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 #define CLASS_AUDIT "trawic"
 #define CLASS_FILES "trawic.files"
-
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static long long int_field(const json_t *o, const char *key, long long dflt)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
-}
 
 /*
  * An attribute value: escaped, with tabs and line breaks as character
@@ -165,7 +154,7 @@ static int errors_body(trw_buf *out, const json_t *result)
 
 	for (size_t i = 0; i < json_array_size(errors); i++) {
 		const json_t *e = json_array_get(errors, i);
-		const char *code = str(e, "code");
+		const char *code = trw_report__str(e, "code");
 
 		if ((code && ((error = text(out, code)) < 0 ||
 		    (error = trw_buf_puts(out, ": ")) < 0)) ||
@@ -195,6 +184,7 @@ static int audit_case(trw_buf *out, const json_t *result, const char *status,
 	trw_buf msg = TRW_BUF_INIT(0);
 	size_t nerr = json_array_size(json_object_get(result, "errors"));
 	const json_t *first = json_array_get(json_object_get(result, "errors"), 0);
+	const char *first_msg = trw_report__str(first, "message");
 	int error;
 
 	if ((error = case_open(out, CLASS_AUDIT, "audit completed", NULL, 0, time)) < 0)
@@ -205,10 +195,10 @@ static int audit_case(trw_buf *out, const json_t *result, const char *status,
 	}
 	if (nerr > 1)
 		error = fmt(&msg, "%s: %.400s (and %zu more)", status_phrase(status),
-		    str(first, "message") ? str(first, "message") : "error", nerr - 1);
+		    first_msg ? first_msg : "error", nerr - 1);
 	else if (nerr)
 		error = fmt(&msg, "%s: %.400s", status_phrase(status),
-		    str(first, "message") ? str(first, "message") : "error");
+		    first_msg ? first_msg : "error");
 	else
 		error = fmt(&msg, "%s", status_phrase(status));
 	if (error < 0 ||
@@ -227,8 +217,8 @@ done:
 /* Does the verdict case fail?  1 yes, 0 passes, -1 no verdict (skipped). */
 static int verdict_fails(const json_t *result)
 {
-	const char *v = str(json_object_get(result, "verdict"), "verdict");
-	const char *fail_on = str(json_object_get(result, "configuration"), "fail_on");
+	const char *v = trw_report__str(json_object_get(result, "verdict"), "verdict");
+	const char *fail_on = trw_report__str(json_object_get(result, "configuration"), "fail_on");
 
 	if (!v)
 		return -1;
@@ -240,7 +230,8 @@ static int verdict_fails(const json_t *result)
 static int verdict_case(trw_buf *out, const json_t *result, const char *status)
 {
 	const json_t *verdict = json_object_get(result, "verdict");
-	const char *v = str(verdict, "verdict"), *reason = str(verdict, "reason");
+	const char *v = trw_report__str(verdict, "verdict");
+	const char *reason = trw_report__str(verdict, "reason");
 	char lo[32], hi[32], tau[32], frac[32], mean[32];
 	trw_buf msg = TRW_BUF_INIT(0);
 	int fails = verdict_fails(result), error;
@@ -262,8 +253,8 @@ static int verdict_case(trw_buf *out, const json_t *result, const char *status)
 	trw_report_fmt_real(frac, sizeof(frac), json_object_get(verdict, "fraction"), 3);
 	trw_report_fmt_real(mean, sizeof(mean), json_object_get(verdict, "mean_probability"), 3);
 	if ((error = fmt(&msg, "verdict %s: %lld of %lld files likely members, interval %s-%s, "
-	    "threshold %s", v, int_field(verdict, "member_files", 0),
-	    int_field(verdict, "files", 0), lo, hi, tau)) < 0)
+	    "threshold %s", v, trw_report__int(verdict, "member_files", 0),
+	    trw_report__int(verdict, "files", 0), lo, hi, tau)) < 0)
 		goto done;
 	if ((error = trw_buf_puts(out, fails ? ">\n      <failure" : ">\n      <system-out>")) < 0)
 		goto done;
@@ -295,12 +286,12 @@ static int kinds_body(trw_buf *out, const json_t *kinds)
 		if (!json_is_object(v))
 			continue;
 		/* a kind the file has none of says nothing */
-		if (int_field(v, "total", 0) <= 0)
+		if (trw_report__int(v, "total", 0) <= 0)
 			continue;
 		trw_report_fmt_real(rate, sizeof(rate), json_object_get(v, "rate"), 3);
 		if ((error = text(out, k)) < 0 ||
 		    (error = trw_buf_printf(out, ": %lld of %lld reproduced (rate %s)\n",
-		    int_field(v, "hits", 0), int_field(v, "total", 0), rate)) < 0)
+		    trw_report__int(v, "hits", 0), trw_report__int(v, "total", 0), rate)) < 0)
 			return error;
 	}
 	return error;
@@ -308,11 +299,11 @@ static int kinds_body(trw_buf *out, const json_t *kinds)
 
 static int file_case(trw_buf *out, const json_t *file, const json_t *file_threshold)
 {
-	const char *path = str(file, "path"), *err = str(file, "error");
+	const char *path = trw_report__str(file, "path"), *err = trw_report__str(file, "error");
 	const json_t *ev = json_array_get(json_object_get(file, "evidence"), 0);
-	long long line = json_is_object(ev) ? int_field(ev, "line", 1) : 1;
-	long long nq = int_field(file, "failed_queries", 0);
-	long long total = int_field(file, "evidence_total", 0);
+	long long line = json_is_object(ev) ? trw_report__int(ev, "line", 1) : 1;
+	long long nq = trw_report__int(file, "failed_queries", 0);
+	long long total = trw_report__int(file, "evidence_total", 0);
 	const json_t *prob = json_object_get(file, "probability");
 	char p[32], th[32];
 	trw_buf msg = TRW_BUF_INIT(0);
@@ -349,7 +340,7 @@ static int file_case(trw_buf *out, const json_t *file, const json_t *file_thresh
 	    "%lld masked element%s reproduced", p, th, total, total == 1 ? "" : "s")) < 0)
 		goto done;
 	if (json_is_object(ev) && (error = trw_buf_printf(out, ", the first at line %lld, "
-	    "column %lld", line, int_field(ev, "col", 1))) < 0)
+	    "column %lld", line, trw_report__int(ev, "col", 1))) < 0)
 		goto done;
 	if ((error = trw_buf_puts(out, "\n")) < 0 ||
 	    (error = kinds_body(out, json_object_get(file, "kinds"))) < 0 ||
@@ -367,9 +358,10 @@ int trw_report_junit(trw_buf *out, const json_t *result)
 	const json_t *timing = json_object_get(result, "timing");
 	const json_t *counts = json_object_get(result, "counts");
 	const json_t *conf = json_object_get(result, "configuration");
+	const json_t *model = json_object_get(result, "model");
 	const json_t *file_threshold = json_object_get(conf, "file_threshold");
-	const char *status = str(result, "status");
-	const char *started = str(timing, "started");
+	const char *status = trw_report__str(result, "status");
+	const char *started = trw_report__str(timing, "started");
 	size_t nfiles = json_array_size(files), ntests = 2, nfail = 0, nerr = 0, nskip = 0;
 	char time[32], counts_attr[160];
 	int vf = verdict_fails(result), error;
@@ -381,11 +373,11 @@ int trw_report_junit(trw_buf *out, const json_t *result)
 	for (size_t i = 0; i < nfiles; i++) {
 		const json_t *f = json_array_get(files, i);
 
-		if (!str(f, "path"))
+		if (!trw_report__str(f, "path"))
 			continue;
 		ntests++;
 		if (!json_is_number(json_object_get(f, "probability")) ||
-		    int_field(f, "failed_queries", 0) > 0 || str(f, "error"))
+		    trw_report__int(f, "failed_queries", 0) > 0 || trw_report__str(f, "error"))
 			nerr++;
 		else if (json_is_true(json_object_get(f, "member")))
 			nfail++;
@@ -408,17 +400,18 @@ int trw_report_junit(trw_buf *out, const json_t *result)
 	    (error = trw_buf_puts(out, ">\n    <properties>\n")) < 0)
 		return error;
 	if ((error = property(out, "status", status ? status : "unknown")) < 0 ||
-	    (error = property(out, "verdict", str(json_object_get(result, "verdict"), "verdict"))) < 0 ||
-	    (error = property(out, "repository", str(repo, "spec"))) < 0 ||
-	    (error = property(out, "revision", str(repo, "revision"))) < 0 ||
-	    (error = property(out, "commit", str(repo, "commit"))) < 0 ||
-	    (error = property(out, "model", str(json_object_get(result, "model"), "identity")
-		? str(json_object_get(result, "model"), "identity")
-		: str(json_object_get(result, "model"), "spec"))) < 0 ||
-	    (error = property_int(out, "files_audited", int_field(counts, "files_audited",
+	    (error = property(out, "verdict", trw_report__str(json_object_get(result, "verdict"),
+		"verdict"))) < 0 ||
+	    (error = property(out, "repository", trw_report__str(repo, "spec"))) < 0 ||
+	    (error = property(out, "revision", trw_report__str(repo, "revision"))) < 0 ||
+	    (error = property(out, "commit", trw_report__str(repo, "commit"))) < 0 ||
+	    (error = property(out, "model", trw_report__str(model, "identity")
+		? trw_report__str(model, "identity") : trw_report__str(model, "spec"))) < 0 ||
+	    (error = property_int(out, "files_audited", trw_report__int(counts, "files_audited",
 		(long long)nfiles))) < 0 ||
-	    (error = property_int(out, "files_failed", int_field(counts, "files_failed", 0))) < 0 ||
-	    (error = property_int(out, "files_skipped", int_field(counts, "files_skipped",
+	    (error = property_int(out, "files_failed", trw_report__int(counts, "files_failed",
+		0))) < 0 ||
+	    (error = property_int(out, "files_skipped", trw_report__int(counts, "files_skipped",
 		(long long)json_array_size(json_object_get(result, "skipped"))))) < 0 ||
 	    (error = trw_buf_puts(out, "    </properties>\n")) < 0)
 		return error;
@@ -429,7 +422,7 @@ int trw_report_junit(trw_buf *out, const json_t *result)
 	for (size_t i = 0; i < nfiles; i++) {
 		const json_t *f = json_array_get(files, i);
 
-		if (!str(f, "path"))
+		if (!trw_report__str(f, "path"))
 			continue;
 		if ((error = file_case(out, f, file_threshold)) < 0)
 			return error;

@@ -10,7 +10,6 @@
  * so a path with a pipe, a backtick or a newline can neither break a
  * table row nor open a code span that swallows the rest of the comment.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,71 +19,13 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 #define TOP_FILES 10		/* rows of the most-likely table */
 #define FAILED_FILES 10		/* rows of the failed-files table */
-#define MAX_KINDS 32		/* kinds past the six are kept, up to this */
 #define MAX_REASONS 32		/* distinct skip reasons listed */
 
-#define DASH "\xe2\x80\x93"	/* en dash: a value that is not there */
-
-static const char *const known_kinds[] = {
-	"function_name", "class_name", "variable_name", "string", "comment", "docstring",
-};
-
-/* ---- reading the record -------------------------------------------------------- */
-
-static const char *get_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* 1 and *out when `v` is a finite number; 0 for null, missing, NaN. */
-static int get_real(const json_t *v, double *out)
-{
-	if (!json_is_number(v))
-		return 0;
-	*out = json_number_value(v);
-	return isfinite(*out);
-}
-
-static long long get_int(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (json_is_integer(v))
-		return (long long)json_integer_value(v);
-	return 0;
-}
-
-/* ---- numbers --------------------------------------------------------------------- */
-
-/* Fixed point with `digits` (0-6) decimals, without printf's locale. */
-static int put_num(trw_buf *b, double x, int digits)
-{
-	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-	const char *sign = "";
-	long long n;
-
-	if (!isfinite(x) || fabs(x) > 1e12)
-		return trw_buf_puts(b, DASH);
-	n = llround(x * (double)scale[digits]);
-	if (n < 0) {
-		sign = "-";
-		n = -n;
-	}
-	if (!digits)
-		return trw_buf_printf(b, "%s%lld", sign, n);
-	return trw_buf_printf(b, "%s%lld.%0*lld", sign, n / scale[digits], digits,
-	    n % scale[digits]);
-}
-
-static int put_jnum(trw_buf *b, const json_t *v, int digits)
-{
-	double x;
-
-	return get_real(v, &x) ? put_num(b, x, digits) : trw_buf_puts(b, DASH);
-}
+#define DASH TRW_REPORT__DASH	/* en dash: a value that is not there */
 
 /* ---- text ------------------------------------------------------------------------------ */
 
@@ -92,34 +33,10 @@ static int put_jnum(trw_buf *b, const json_t *v, int digits)
  * invalid sequence is one byte of U+FFFD. */
 static size_t next_char(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	size_t n;
-	uint32_t c;
+	size_t n = trw_report__utf8_decode(s, len, cp);
 
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 1, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 2, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 3, c = s[0] & 0x07;
-	else
-		goto invalid;
-	if (len <= n)
-		goto invalid;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			goto invalid;
-		c = (c << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		goto invalid;
-	*cp = c;
-	return n + 1;
-invalid:
+	if (n)
+		return n;
 	*cp = 0xfffd;
 	return 1;
 }
@@ -238,9 +155,9 @@ static int put_text(trw_buf *b, const json_t *v)
 
 static int put_title(trw_buf *b, const json_t *r)
 {
-	const char *status = get_str(r, "status");
+	const char *status = trw_report__str(r, "status");
 	const json_t *verdict = json_object_get(r, "verdict");
-	const char *v = get_str(verdict, "verdict");
+	const char *v = trw_report__str(verdict, "verdict");
 	const char *word, *lead;
 	int error;
 
@@ -338,30 +255,36 @@ static int put_summary(trw_buf *b, const json_t *r)
 		return error;
 
 	if (json_is_object(verdict)) {
-		if (!get_real(json_object_get(verdict, "confidence"), &confidence))
+		if (!trw_report__real(json_object_get(verdict, "confidence"), &confidence))
 			confidence = 0.95;
 		if ((error = trw_buf_printf(b, "- **Member files:** %lld of %lld (",
-		    get_int(verdict, "member_files"), get_int(verdict, "files"))) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "fraction"), 3)) < 0 ||
+		    trw_report__int(verdict, "member_files", 0),
+		    trw_report__int(verdict, "files", 0))) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict, "fraction"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, "; ")) < 0 ||
-		    (error = put_num(b, confidence * 100, 0)) < 0 ||
+		    (error = trw_report__put_num(b, confidence * 100, 0)) < 0 ||
 		    (error = trw_buf_puts(b, "% interval ")) < 0 ||
-		    (error = put_jnum(b, json_array_get(interval, 0), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_array_get(interval, 0), 3)) < 0 ||
 		    (error = trw_buf_puts(b, DASH)) < 0 ||
-		    (error = put_jnum(b, json_array_get(interval, 1), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_array_get(interval, 1), 3)) < 0 ||
 		    (error = trw_buf_puts(b, ") against the threshold ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "threshold"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict, "threshold"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, "; a file is a member at P \xe2\x89\xa5 ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(conf, "file_threshold"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(conf, "file_threshold"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, "\n- **Mean probability:** ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(verdict, "mean_probability"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(verdict,
+		    "mean_probability"), 3)) < 0 ||
 		    (error = trw_buf_puts(b, "\n")) < 0)
 			return error;
 	} else {
 		if ((error = trw_buf_puts(b, "- **Thresholds:** repository ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(conf, "threshold"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(conf, "threshold"), 3)) < 0 ||
 		    (error = trw_buf_puts(b, ", file ")) < 0 ||
-		    (error = put_jnum(b, json_object_get(conf, "file_threshold"), 3)) < 0 ||
+		    (error = trw_report__put_jnum(b, json_object_get(conf, "file_threshold"),
+		    3)) < 0 ||
 		    (error = trw_buf_puts(b, "\n")) < 0)
 			return error;
 	}
@@ -373,8 +296,9 @@ static int put_summary(trw_buf *b, const json_t *r)
 			    (error = put_code(b, v, 0)) < 0)
 				return error;
 		}
-		if ((error = trw_buf_printf(b, " (%lld files outside)\n", get_int(json_object_get(r,
-		    "counts"), "files_excluded_by_paths"))) < 0)
+		if ((error = trw_buf_printf(b, " (%lld files outside)\n",
+		    trw_report__int(json_object_get(r, "counts"), "files_excluded_by_paths",
+		    0))) < 0)
 			return error;
 	}
 	return trw_buf_puts(b, "\n");
@@ -394,17 +318,6 @@ static int by_probability(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static long long elements_probed(const json_t *file)
-{
-	const json_t *kinds = json_object_get(file, "kinds"), *v;
-	const char *key;
-	long long sum = 0;
-
-	json_object_foreach((json_t *)kinds, key, v)
-		sum += get_int(v, "total");
-	return sum;
-}
-
 static int put_top_files(trw_buf *b, const json_t *r)
 {
 	const json_t *files = json_object_get(r, "files");
@@ -418,7 +331,7 @@ static int put_top_files(trw_buf *b, const json_t *r)
 	    (rank = calloc(json_array_size(files), sizeof(*rank))) == NULL)
 		return trw_error_oom();
 	json_array_foreach(files, i, f) {
-		if (get_real(json_object_get(f, "probability"), &p)) {
+		if (trw_report__real(json_object_get(f, "probability"), &p)) {
 			rank[n].index = i;
 			rank[n++].p = p;
 		}
@@ -441,10 +354,10 @@ static int put_top_files(trw_buf *b, const json_t *r)
 		if ((error = trw_buf_printf(b, "| %zu | ", i + 1)) < 0 ||
 		    (error = put_code(b, json_object_get(f, "path"), 1)) < 0 ||
 		    (error = trw_buf_puts(b, " | ")) < 0 ||
-		    (error = put_num(b, rank[i].p, 3)) < 0 ||
+		    (error = trw_report__put_num(b, rank[i].p, 3)) < 0 ||
 		    (error = trw_buf_printf(b, " | %s | %lld | %lld |\n",
 		    json_is_true(member) ? "**yes**" : json_is_false(member) ? "no" : DASH,
-		    get_int(f, "evidence_total"), elements_probed(f))) < 0)
+		    trw_report__int(f, "evidence_total", 0), trw_report__elements_probed(f))) < 0)
 			goto done;
 	}
 	if (n > TOP_FILES)
@@ -476,7 +389,8 @@ static int put_failed_files(trw_buf *b, const json_t *r)
 		shown++;
 		if ((error = trw_buf_puts(b, "| ")) < 0 ||
 		    (error = put_code(b, json_object_get(f, "path"), 1)) < 0 ||
-		    (error = trw_buf_printf(b, " | %lld | ", get_int(f, "failed_queries"))) < 0 ||
+		    (error = trw_buf_printf(b, " | %lld | ", trw_report__int(f, "failed_queries",
+		    0))) < 0 ||
 		    (error = put_text(b, json_object_get(f, "error"))) < 0 ||
 		    (error = trw_buf_puts(b, " |\n")) < 0)
 			return error;
@@ -488,53 +402,17 @@ static int put_failed_files(trw_buf *b, const json_t *r)
 	return trw_buf_puts(b, "\n");
 }
 
-struct kind_sum {
-	const char *name;	/* borrowed from the record or known_kinds */
-	long long hits, total;
-};
-
-static int probed_kind(const json_t *conf, const char *name)
-{
-	const json_t *kinds = json_object_get(conf, "kinds"), *v;
-	size_t i;
-
-	if (!json_is_array(kinds))
-		return 1;
-	json_array_foreach(kinds, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), name))
-			return 1;
-	return 0;
-}
-
 static int put_kinds(trw_buf *b, const json_t *r)
 {
-	const size_t nknown = sizeof(known_kinds) / sizeof(known_kinds[0]);
 	const json_t *files = json_object_get(r, "files");
 	const json_t *conf = json_object_get(r, "configuration");
-	struct kind_sum sums[MAX_KINDS];
-	size_t nsums = nknown, i, k;
-	const json_t *f, *v;
-	const char *key;
+	struct trw_report__kind_sum sums[TRW_REPORT__MAX_KINDS];
+	size_t nsums, k;
 	int error;
 
 	if (!json_array_size(files))
 		return 0;
-	memset(sums, 0, sizeof(sums));
-	for (k = 0; k < nknown; k++)
-		sums[k].name = known_kinds[k];
-	json_array_foreach(files, i, f) {
-		json_object_foreach(json_object_get(f, "kinds"), key, v) {
-			for (k = 0; k < nsums && strcmp(sums[k].name, key); k++)
-				;
-			if (k == nsums) {
-				if (nsums == MAX_KINDS)
-					continue;
-				sums[nsums++].name = key;
-			}
-			sums[k].hits += get_int(v, "hits");
-			sums[k].total += get_int(v, "total");
-		}
-	}
+	nsums = trw_report__sum_kinds(sums, files);
 	if ((error = trw_buf_puts(b, "### Hit rate per kind\n\n"
 	    "| kind | reproduced | probed | rate |\n|---|--:|--:|--:|\n")) < 0)
 		return error;
@@ -544,9 +422,10 @@ static int put_kinds(trw_buf *b, const json_t *r)
 		    (error = trw_buf_printf(b, " | %lld | %lld | ", sums[k].hits, sums[k].total)) < 0)
 			return error;
 		if (sums[k].total > 0)
-			error = put_num(b, (double)sums[k].hits / (double)sums[k].total, 3);
+			error = trw_report__put_num(b, (double)sums[k].hits /
+			    (double)sums[k].total, 3);
 		else
-			error = trw_buf_puts(b, probed_kind(conf, sums[k].name) ? DASH
+			error = trw_buf_puts(b, trw_report__probed_kind(conf, sums[k].name) ? DASH
 			    : "not probed");
 		if (error < 0 || (error = trw_buf_puts(b, " |\n")) < 0)
 			return error;
@@ -568,20 +447,21 @@ static int put_counts(trw_buf *b, const json_t *r)
 
 	if ((error = trw_buf_printf(b, "### Counts\n\n"
 	    "- **Files:** %lld seen: %lld audited, %lld failed, %lld skipped",
-	    get_int(c, "files_seen"), get_int(c, "files_audited"), get_int(c, "files_failed"),
-	    get_int(c, "files_skipped"))) < 0)
+	    trw_report__int(c, "files_seen", 0), trw_report__int(c, "files_audited", 0),
+	    trw_report__int(c, "files_failed", 0), trw_report__int(c, "files_skipped", 0))) < 0)
 		return error;
-	if (get_int(c, "files_excluded_by_paths") && (error = trw_buf_printf(b,
-	    " (%lld outside `--paths`)", get_int(c, "files_excluded_by_paths"))) < 0)
+	if (trw_report__int(c, "files_excluded_by_paths", 0) && (error = trw_buf_printf(b,
+	    " (%lld outside `--paths`)", trw_report__int(c, "files_excluded_by_paths", 0))) < 0)
 		return error;
 	if ((error = trw_buf_printf(b, "\n- **Queries:** %lld for %lld elements, %lld failed; "
 	    "%lld cache hits, %lld deduplicated, %lld model calls\n",
-	    get_int(c, "queries"), get_int(c, "elements"), get_int(c, "queries_failed"),
-	    get_int(c, "cache_hits"), get_int(c, "deduplicated"), get_int(c, "model_calls"))) < 0)
+	    trw_report__int(c, "queries", 0), trw_report__int(c, "elements", 0),
+	    trw_report__int(c, "queries_failed", 0), trw_report__int(c, "cache_hits", 0),
+	    trw_report__int(c, "deduplicated", 0), trw_report__int(c, "model_calls", 0))) < 0)
 		return error;
 
 	json_array_foreach(skipped, i, v) {
-		const char *reason = get_str(v, "reason");
+		const char *reason = trw_report__str(v, "reason");
 
 		if (!reason) {
 			other++;
@@ -631,7 +511,8 @@ static int put_footer(trw_buf *b, const json_t *r)
 		return error;
 	if (json_is_object(cls)) {
 		if ((error = put_code(b, json_object_get(cls, "source"), 0)) < 0 ||
-		    (error = trw_buf_printf(b, " (schema %lld) ", get_int(cls, "schema"))) < 0 ||
+		    (error = trw_buf_printf(b, " (schema %lld) ", trw_report__int(cls, "schema",
+		    0))) < 0 ||
 		    (error = put_code(b, json_object_get(cls, "checksum"), 0)) < 0)
 			return error;
 	} else if ((error = trw_buf_puts(b, "not loaded")) < 0) {
@@ -641,7 +522,7 @@ static int put_footer(trw_buf *b, const json_t *r)
 	    ((error = trw_buf_puts(b, " \xc2\xb7 finished ")) < 0 ||
 	    (error = put_text(b, json_object_get(timing, "finished"))) < 0 ||
 	    (error = trw_buf_puts(b, " in ")) < 0 ||
-	    (error = put_jnum(b, json_object_get(timing, "seconds"), 1)) < 0 ||
+	    (error = trw_report__put_jnum(b, json_object_get(timing, "seconds"), 1)) < 0 ||
 	    (error = trw_buf_puts(b, " s")) < 0))
 		return error;
 	return trw_buf_puts(b, "</sub>\n");
@@ -651,11 +532,11 @@ static int put_footer(trw_buf *b, const json_t *r)
 
 int trw_report_markdown(trw_buf *out, const json_t *result)
 {
-	const char *format = get_str(result, "format");
+	const char *format = trw_report__str(result, "format");
 	int error;
 
 	if (!json_is_object(result) || !format || strcmp(format, "trawic-audit-result") ||
-	    get_int(result, "format_version") != 1)
+	    trw_report__int(result, "format_version", 0) != 1)
 		return trw_error_set(TRW_EINVALID, "not a trawic-audit-result record of version 1");
 	if ((error = put_title(out, result)) < 0 ||
 	    (error = put_summary(out, result)) < 0 ||

@@ -50,6 +50,7 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 #define TRW_SARIF_MAX_RESULTS 25000
 #define MAX_TEXT 1024		/* GitHub: message and description length */
@@ -122,11 +123,6 @@ static const struct rule {
 
 /* ---- reading the record: every field may be missing or mistyped ---- */
 
-static const char *str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 static json_t *num_or_null(const json_t *v)
 {
 	return json_is_number(v) ? json_deep_copy(v) : json_null();
@@ -135,13 +131,6 @@ static json_t *num_or_null(const json_t *v)
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
-}
-
-static long long int_field(const json_t *o, const char *key, long long dflt)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
 }
 
 /* ---- building the log ---- */
@@ -293,8 +282,8 @@ static json_t *region(const json_t *file)
 	if (json_is_object(ev)) {
 		const json_t *o = json_object_get(ev, "original");
 
-		line = clamp_pos(int_field(ev, "line", 1));
-		col = clamp_pos(int_field(ev, "col", 1));
+		line = clamp_pos(trw_report__int(ev, "line", 1));
+		col = clamp_pos(trw_report__int(ev, "col", 1));
 		if (json_is_string(o)) {
 			orig = json_string_value(o);
 			olen = json_string_length(o);
@@ -342,12 +331,12 @@ static int kinds_summary(trw_buf *b, const json_t *kinds)
 	int first = 1, error = 0;
 
 	json_object_foreach((json_t *)kinds, k, v) {
-		long long total = int_field(v, "total", 0);
+		long long total = trw_report__int(v, "total", 0);
 
 		if (total <= 0)
 			continue;
 		if ((error = trw_buf_printf(b, "%s%s %lld/%lld", first ? "" : ", ", k,
-		    int_field(v, "hits", 0), total)) < 0)
+		    trw_report__int(v, "hits", 0), total)) < 0)
 			return error;
 		first = 0;
 	}
@@ -363,20 +352,37 @@ static json_t *kinds_counts(ctx *c, const json_t *kinds)
 	json_object_foreach((json_t *)kinds, k, v) {
 		if (!json_is_object(v))
 			continue;
-		set(c, o, k, json_pack("{s:I, s:I}", "hits", (json_int_t)int_field(v, "hits", 0),
-		    "total", (json_int_t)int_field(v, "total", 0)));
+		set(c, o, k, json_pack("{s:I, s:I}",
+		    "hits", (json_int_t)trw_report__int(v, "hits", 0),
+		    "total", (json_int_t)trw_report__int(v, "total", 0)));
 	}
 	return o;
 }
 
+/*
+ * A result of rule `rule` with the message `b`, at `loc`, fingerprinted
+ * by the rule and `fp_path` (NULL: the rule alone); steals `loc` and
+ * `props`.  NULL when out of memory.
+ */
+static json_t *rule_result(int rule, const char *level, trw_buf *b, json_t *loc,
+    const char *fp_path, json_t *props)
+{
+	return json_pack("{s:s, s:i, s:s, s:o, s:[o], s:o, s:o}",
+	    "ruleId", rules[rule].id, "ruleIndex", rule, "level", level,
+	    "message", message(b),
+	    "locations", loc,
+	    "partialFingerprints", fingerprint(rules[rule].id, fp_path),
+	    "properties", props);
+}
+
 static json_t *file_result(ctx *c, const json_t *file)
 {
-	const char *path = str(file, "path");
+	const char *path = trw_report__str(file, "path");
 	const json_t *ev = json_array_get(json_object_get(file, "evidence"), 0);
 	char p[32], th[32];
 	trw_buf b = TRW_BUF_INIT(0);
 	json_t *r = NULL, *props;
-	long long total = int_field(file, "evidence_total", 0);
+	long long total = trw_report__int(file, "evidence_total", 0);
 
 	trw_report_fmt_real(p, sizeof(p), json_object_get(file, "probability"), 2);
 	trw_report_fmt_real(th, sizeof(th), c->file_threshold, 2);
@@ -396,25 +402,20 @@ static json_t *file_result(ctx *c, const json_t *file)
 			goto done;
 	}
 	if (json_is_object(ev) && trw_buf_printf(&b, "; the first at line %lld",
-	    clamp_pos(int_field(ev, "line", 1))) < 0)
+	    clamp_pos(trw_report__int(ev, "line", 1))) < 0)
 		goto done;
 	if (trw_buf_puts(&b, ".") < 0)
 		goto done;
 
 	props = json_object();
 	set(c, props, "probability", num_or_null(json_object_get(file, "probability")));
-	set(c, props, "blob", str_or_null(str(file, "blob")));
-	set(c, props, "lang", str_or_null(str(file, "lang")));
+	set(c, props, "blob", str_or_null(trw_report__str(file, "blob")));
+	set(c, props, "lang", str_or_null(trw_report__str(file, "lang")));
 	set(c, props, "kinds", kinds_counts(c, json_object_get(file, "kinds")));
 	set(c, props, "evidence_total", json_integer(total));
 	set(c, props, "commit", str_or_null(c->commit));
 
-	r = json_pack("{s:s, s:i, s:s, s:o, s:[o], s:o, s:o}",
-	    "ruleId", rules[RULE_FILE].id, "ruleIndex", RULE_FILE, "level", "warning",
-	    "message", message(&b),
-	    "locations", location(path, region(file)),
-	    "partialFingerprints", fingerprint(rules[RULE_FILE].id, path),
-	    "properties", props);
+	r = rule_result(RULE_FILE, "warning", &b, location(path, region(file)), path, props);
 done:
 	trw_buf_dispose(&b);
 	if (!r)
@@ -424,7 +425,8 @@ done:
 
 static json_t *verdict_result(ctx *c, const json_t *verdict, const char *path)
 {
-	const char *v = str(verdict, "verdict"), *reason = str(verdict, "reason");
+	const char *v = trw_report__str(verdict, "verdict");
+	const char *reason = trw_report__str(verdict, "reason");
 	const json_t *interval = json_object_get(verdict, "interval");
 	char lo[32], hi[32], tau[32];
 	trw_buf b = TRW_BUF_INIT(0);
@@ -438,7 +440,7 @@ static json_t *verdict_result(ctx *c, const json_t *verdict, const char *path)
 	    "(interval %s-%s, threshold %s)",
 	    included ? "Repository judged included in the model's training set"
 	    : "Inconclusive whether the repository is in the model's training set",
-	    int_field(verdict, "member_files", 0), int_field(verdict, "files", 0),
+	    trw_report__int(verdict, "member_files", 0), trw_report__int(verdict, "files", 0),
 	    lo, hi, tau) < 0)
 		goto done;
 	if (reason && *reason && trw_buf_printf(&b, "; %s", reason) < 0)
@@ -448,8 +450,8 @@ static json_t *verdict_result(ctx *c, const json_t *verdict, const char *path)
 
 	props = json_object();
 	set(c, props, "verdict", json_string(v));
-	set(c, props, "files", json_integer(int_field(verdict, "files", 0)));
-	set(c, props, "member_files", json_integer(int_field(verdict, "member_files", 0)));
+	set(c, props, "files", json_integer(trw_report__int(verdict, "files", 0)));
+	set(c, props, "member_files", json_integer(trw_report__int(verdict, "member_files", 0)));
 	set(c, props, "fraction", num_or_null(json_object_get(verdict, "fraction")));
 	iv = json_array();
 	append(c, iv, num_or_null(json_array_get(interval, 0)));
@@ -460,14 +462,9 @@ static json_t *verdict_result(ctx *c, const json_t *verdict, const char *path)
 	    "mean_probability")));
 	set(c, props, "commit", str_or_null(c->commit));
 
-	r = json_pack("{s:s, s:i, s:s, s:o, s:[o], s:o, s:o}",
-	    "ruleId", rules[RULE_REPOSITORY].id, "ruleIndex", RULE_REPOSITORY,
-	    "level", included ? "error" : "note",
-	    "message", message(&b),
-	    "locations", location(path, json_pack("{s:i, s:i, s:i, s:i}", "startLine", 1,
-		"startColumn", 1, "endLine", 1, "endColumn", 2)),
-	    "partialFingerprints", fingerprint(rules[RULE_REPOSITORY].id, NULL),
-	    "properties", props);
+	r = rule_result(RULE_REPOSITORY, included ? "error" : "note", &b,
+	    location(path, json_pack("{s:i, s:i, s:i, s:i}", "startLine", 1,
+		"startColumn", 1, "endLine", 1, "endColumn", 2)), NULL, props);
 done:
 	trw_buf_dispose(&b);
 	if (!r)
@@ -512,14 +509,14 @@ static json_t *notifications(ctx *c, const json_t *result, size_t omitted)
 	const json_t *errors = json_object_get(result, "errors");
 	const json_t *warnings = json_object_get(result, "warnings");
 	const json_t *files = json_object_get(result, "files");
-	const char *status = str(result, "status");
+	const char *status = trw_report__str(result, "status");
 	json_t *arr = json_array();
 	trw_buf b = TRW_BUF_INIT(0);
 	size_t i, nfailed = 0;
 
 	for (i = 0; i < json_array_size(errors); i++) {
 		const json_t *e = json_array_get(errors, i);
-		const char *code = str(e, "code"), *msg = str(e, "message");
+		const char *code = trw_report__str(e, "code"), *msg = trw_report__str(e, "message");
 
 		trw_buf_clear(&b);
 		if (trw_buf_printf(&b, "%s%s%s", code ? code : "", code ? ": " : "",
@@ -540,8 +537,8 @@ static json_t *notifications(ctx *c, const json_t *result, size_t omitted)
 	}
 	for (i = 0; i < json_array_size(files); i++) {
 		const json_t *f = json_array_get(files, i);
-		const char *path = str(f, "path"), *err = str(f, "error");
-		long long nq = int_field(f, "failed_queries", 0);
+		const char *path = trw_report__str(f, "path"), *err = trw_report__str(f, "error");
+		long long nq = trw_report__int(f, "failed_queries", 0);
 		json_t *n;
 
 		if (!path || (nq <= 0 && !err))
@@ -590,8 +587,10 @@ int trw_report_sarif(trw_buf *out, const json_t *result)
 	const json_t *repo = json_object_get(result, "repository");
 	const json_t *tool = json_object_get(result, "tool");
 	const json_t *timing = json_object_get(result, "timing");
-	const char *status = str(result, "status"), *revision = str(repo, "revision");
-	const char *vname = str(verdict, "verdict"), *version = str(tool, "version");
+	const char *status = trw_report__str(result, "status");
+	const char *revision = trw_report__str(repo, "revision");
+	const char *vname = trw_report__str(verdict, "verdict");
+	const char *version = trw_report__str(tool, "version");
 	const char *first_path = NULL;
 	size_t nfiles = json_array_size(files), nmembers = 0, limit, omitted = 0;
 	member *members = NULL;
@@ -600,12 +599,12 @@ int trw_report_sarif(trw_buf *out, const json_t *result)
 	int error = 0, want_verdict;
 	ctx c = { result, NULL, NULL, 0 };
 
-	c.commit = str(repo, "commit");
+	c.commit = trw_report__str(repo, "commit");
 	c.file_threshold = json_object_get(json_object_get(result, "configuration"),
 	    "file_threshold");
 
 	for (size_t i = 0; i < nfiles && !first_path; i++)
-		first_path = str(json_array_get(files, i), "path");
+		first_path = trw_report__str(json_array_get(files, i), "path");
 	want_verdict = vname && first_path &&
 	    (strcmp(vname, "included") == 0 || strcmp(vname, "inconclusive") == 0);
 
@@ -616,7 +615,7 @@ int trw_report_sarif(trw_buf *out, const json_t *result)
 	for (size_t i = 0; i < nfiles; i++) {
 		const json_t *f = json_array_get(files, i);
 
-		if (!json_is_true(json_object_get(f, "member")) || !str(f, "path"))
+		if (!json_is_true(json_object_get(f, "member")) || !trw_report__str(f, "path"))
 			continue;
 		members[nmembers].index = i;
 		members[nmembers].p = json_number_value(json_object_get(f, "probability"));
@@ -648,10 +647,10 @@ int trw_report_sarif(trw_buf *out, const json_t *result)
 
 	inv = json_pack("{s:b}", "executionSuccessful",
 	    status && strcmp(status, "complete") == 0);
-	if (str(timing, "started"))
-		set(&c, inv, "startTimeUtc", json_string(str(timing, "started")));
-	if (str(timing, "finished"))
-		set(&c, inv, "endTimeUtc", json_string(str(timing, "finished")));
+	if (trw_report__str(timing, "started"))
+		set(&c, inv, "startTimeUtc", json_string(trw_report__str(timing, "started")));
+	if (trw_report__str(timing, "finished"))
+		set(&c, inv, "endTimeUtc", json_string(trw_report__str(timing, "finished")));
 	set(&c, inv, "toolExecutionNotifications", notifications(&c, result, omitted));
 
 	props = json_object();
@@ -659,7 +658,8 @@ int trw_report_sarif(trw_buf *out, const json_t *result)
 	set(&c, props, "verdict", str_or_null(vname));
 	set(&c, props, "repository_revision", str_or_null(revision));
 	set(&c, props, "commit", str_or_null(c.commit));
-	set(&c, props, "model", str_or_null(str(json_object_get(result, "model"), "identity")));
+	set(&c, props, "model", str_or_null(trw_report__str(json_object_get(result, "model"),
+	    "identity")));
 	set(&c, props, "results_truncated", json_boolean(omitted > 0));
 	set(&c, props, "results_omitted", json_integer((json_int_t)omitted));
 

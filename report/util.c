@@ -1,13 +1,16 @@
 /*
  * util.c - the small helpers every renderer shares: XML/HTML escaping
- * that always yields well-formed XML 1.0 text, and locale-independent
- * printing of reals.
+ * that always yields well-formed XML 1.0 text, locale-independent
+ * printing of numbers, UTF-8 decoding, reading fields of the record that
+ * may be missing or mistyped, and the per-kind totals of the files.
  *
- * Nothing here knows the audit-result record; the renderers do.
+ * What each renderer makes of the record is in its own file; the helpers
+ * here only read fields and print values (report/util.h).
  */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,18 +19,14 @@
 #include "common/error.h"
 #include "common/util.h"
 #include "report/report.h"
+#include "report/util.h"
 
 /* U+FFFD REPLACEMENT CHARACTER */
 static const char REPLACEMENT[] = "\xef\xbf\xbd";
 
-/*
- * Decode one UTF-8 sequence at s[0:len]: its length, and the code point
- * in *cp; 0 when the bytes are not valid UTF-8 (overlong, surrogate,
- * beyond U+10FFFF, truncated).
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+size_t trw_report__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	unsigned c = s[0], min;
+	uint32_t c = s[0], min;
 	size_t n;
 
 	if (c < 0x80) {
@@ -66,8 +65,8 @@ int trw_report_xml_escape(trw_buf *out, const char *s, size_t len)
 		return 0;
 	while (i < len) {
 		const char *rep = NULL;
-		unsigned cp;
-		size_t n = utf8_decode(p + i, len - i, &cp);
+		uint32_t cp;
+		size_t n = trw_report__utf8_decode(p + i, len - i, &cp);
 
 		if (n == 0) {
 			/* one replacement per offending byte: the output length
@@ -112,12 +111,18 @@ static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 
 static void c_locale_init(void)
 {
-	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	c_locale = newlocale(LC_NUMERIC_MASK | LC_CTYPE_MASK, "C", (locale_t)0);
+}
+
+locale_t trw_report__c_locale(void)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	return c_locale;
 }
 
 void trw_report_fmt_real(char *buf, size_t n, const json_t *v, int digits)
 {
-	locale_t old = (locale_t)0;
+	locale_t c, old = (locale_t)0;
 	double d;
 
 	if (!buf || n == 0)
@@ -138,11 +143,10 @@ void trw_report_fmt_real(char *buf, size_t n, const json_t *v, int digits)
 	 * (which a caller may have set for messages) is left alone, and
 	 * other threads rendering concurrently are not affected.
 	 */
-	pthread_once(&c_locale_once, c_locale_init);
-	if (c_locale)
-		old = uselocale(c_locale);
+	if ((c = trw_report__c_locale()))
+		old = uselocale(c);
 	snprintf(buf, n, "%.*f", digits, d);
-	if (c_locale)
+	if (c)
 		uselocale(old);
 	else {
 		/* no C locale object (out of memory): fix the separator by hand */
@@ -154,4 +158,112 @@ void trw_report_fmt_real(char *buf, size_t n, const json_t *v, int digits)
 			memmove(at + 1, at + strlen(dp), strlen(at + strlen(dp)) + 1);
 		}
 	}
+}
+
+/* ---- reading the record ---- */
+
+const char *trw_report__str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+long long trw_report__int(const json_t *o, const char *key, long long dflt)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+int trw_report__real(const json_t *v, double *out)
+{
+	if (!json_is_number(v))
+		return 0;
+	*out = json_number_value(v);
+	return isfinite(*out);
+}
+
+/* ---- printing numbers ---- */
+
+int trw_report__put_num(trw_buf *b, double x, int digits)
+{
+	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	const char *sign = "";
+	long long n;
+
+	if (!isfinite(x) || fabs(x) > 1e12)
+		return trw_buf_puts(b, TRW_REPORT__DASH);
+	n = llround(x * (double)scale[digits]);
+	if (n < 0) {
+		sign = "-";
+		n = -n;
+	}
+	if (!digits)
+		return trw_buf_printf(b, "%s%lld", sign, n);
+	return trw_buf_printf(b, "%s%lld.%0*lld", sign, n / scale[digits], digits,
+	    n % scale[digits]);
+}
+
+int trw_report__put_jnum(trw_buf *b, const json_t *v, int digits)
+{
+	double x;
+
+	return trw_report__real(v, &x) ? trw_report__put_num(b, x, digits)
+	    : trw_buf_puts(b, TRW_REPORT__DASH);
+}
+
+/* ---- the files' kinds ---- */
+
+static const char *const known_kinds[] = {
+	"function_name", "class_name", "variable_name", "string", "comment", "docstring",
+};
+
+size_t trw_report__sum_kinds(struct trw_report__kind_sum *sums, const json_t *files)
+{
+	const size_t nknown = sizeof(known_kinds) / sizeof(known_kinds[0]);
+	size_t n = nknown, i, k;
+	const char *key;
+	const json_t *f;
+	json_t *v;
+
+	memset(sums, 0, TRW_REPORT__MAX_KINDS * sizeof(*sums));
+	for (k = 0; k < nknown; k++)
+		sums[k].name = known_kinds[k];
+	json_array_foreach(files, i, f) {
+		json_object_foreach(json_object_get(f, "kinds"), key, v) {
+			for (k = 0; k < n && strcmp(sums[k].name, key); k++)
+				;
+			if (k == n) {
+				if (n == TRW_REPORT__MAX_KINDS)
+					continue;
+				sums[n++].name = key;
+			}
+			sums[k].hits += trw_report__int(v, "hits", 0);
+			sums[k].total += trw_report__int(v, "total", 0);
+		}
+	}
+	return n;
+}
+
+int trw_report__probed_kind(const json_t *conf, const char *name)
+{
+	const json_t *kinds = json_object_get(conf, "kinds"), *v;
+	size_t i;
+
+	if (!json_is_array(kinds))
+		return 1;
+	json_array_foreach(kinds, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), name))
+			return 1;
+	return 0;
+}
+
+long long trw_report__elements_probed(const json_t *file)
+{
+	const char *key;
+	json_t *v;
+	long long sum = 0;
+
+	json_object_foreach(json_object_get(file, "kinds"), key, v)
+		sum += trw_report__int(v, "total", 0);
+	return sum;
 }
