@@ -97,6 +97,7 @@ typedef struct endpoint {
 	unsigned cap;		/* requests in flight at most */
 	unsigned inflight;
 	shared_ep *shared;	/* NULL unless share_endpoints */
+	unsigned reserved;	/* shared capacity taken for a request not yet started */
 	unsigned fails;		/* consecutive failures */
 	unsigned avoided;	/* consecutive pauses */
 	uint64_t avoid_until;	/* no send before this (ns) */
@@ -266,11 +267,50 @@ static void job_dispose(job *j)
 static void ep_set_inflight(endpoint *ep, unsigned n)
 {
 	if (ep->shared) {
+		unsigned add = n > ep->inflight ? n - ep->inflight : 0;
+		unsigned drop = n < ep->inflight ? ep->inflight - n : 0;
+
 		pthread_mutex_lock(&shared_lock);
-		ep->shared->inflight = ep->shared->inflight + n - ep->inflight;
+		/* a request that starts uses the capacity reserved for it */
+		while (add && ep->reserved) {
+			add--;
+			ep->reserved--;
+		}
+		ep->shared->inflight = ep->shared->inflight + add - drop;
 		pthread_mutex_unlock(&shared_lock);
 	}
 	ep->inflight = n;
+}
+
+/* Take one unit of the server's shared capacity for a request about to
+ * start (checked and taken under one lock: two engines cannot both take
+ * the last unit).  0 when there is none. */
+static int ep_reserve(endpoint *ep)
+{
+	int ok = 1;
+
+	if (!ep->shared)
+		return 1;
+	pthread_mutex_lock(&shared_lock);
+	if ((ok = ep->shared->inflight < ep->shared->cap)) {
+		ep->shared->inflight++;
+		ep->reserved++;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return ok;
+}
+
+/* Give back a reservation that no request used (the start failed). */
+static void ep_unreserve(endpoint *ep)
+{
+	if (!ep->shared)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	while (ep->reserved) {
+		ep->reserved--;
+		ep->shared->inflight--;
+	}
+	pthread_mutex_unlock(&shared_lock);
 }
 
 /* Room on the server for one more request, across engines? */
@@ -1319,9 +1359,18 @@ static int http_step(trw_engine *e, unsigned max_wait_ms, int *idle)
 			blocked = 1;
 			break;
 		}
+		if (e->jobs[j].state == JOB_QUEUED && !ep_reserve(&e->eps[ep])) {
+			/* another engine took the server's last unit first */
+			if (wake > 5)
+				wake = 5;
+			blocked = 1;
+			break;
+		}
 		(void)idxq_pop(&e->ready);
-		if (e->jobs[j].state == JOB_QUEUED)
+		if (e->jobs[j].state == JOB_QUEUED) {
 			start_job(e, j, ep);
+			ep_unreserve(&e->eps[ep]);	/* left over when the start failed */
+		}
 		drain_late(e);
 	}
 	if (wake < next_due)
