@@ -88,8 +88,11 @@ done < "$T/accepted"
 is "$lost" 0 "no accepted job is lost"
 is "$notdone" 0 "every job is done"
 
-twice=$(while read -r i j; do c=$(grep -c "job $j finished" "$DLOG"); [ "$c" = 1 ] || echo "$j:$c"; done < "$T/accepted")
-is "$twice" "" "every job completed exactly once (one 'finished' line each, over all runs)"
+# Completed exactly once: the store says done (above) and no run logged a
+# second completion.  The 'finished' line is written after the commit, so
+# a kill -9 between the two leaves a job done with no line: zero is fine.
+twice=$(while read -r i j; do c=$(grep -c "job $j finished" "$DLOG"); [ "$c" -le 1 ] || echo "$j:$c"; done < "$T/accepted")
+is "$twice" "" "every job completed exactly once (done in the store, at most one 'finished' line over all runs)"
 python3 - "$DLOG" "$T/accepted" > "$T/attempts" <<'PY'
 import re, sys
 log = open(sys.argv[1]).read()
